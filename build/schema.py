@@ -127,9 +127,9 @@ def integer_arrow_type(field: Field) -> pa.DataType:
     c = field.constraints
     bounds = [*c.get("enum", []), c.get("minimum"), c.get("maximum")]
     low, high = INT8_RANGE
-    if c.get("enum") or ("minimum" in c and "maximum" in c):
-        if all(b is None or low <= b <= high for b in bounds):
-            return pa.int8()
+    bounded = bool(c.get("enum")) or ("minimum" in c and "maximum" in c)
+    if bounded and all(b is None or low <= b <= high for b in bounds):
+        return pa.int8()
     return pa.int64()
 
 

@@ -1,0 +1,146 @@
+"""Validation findings as typed data, named with frictionless' error types."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+TYPE_ERROR = "type-error"
+CONSTRAINT_ERROR = "constraint-error"
+PRIMARY_KEY = "primary-key"
+FOREIGN_KEY = "foreign-key"
+BLANK_ROW = "blank-row"
+EXTRA_CELL = "extra-cell"
+MISSING_CELL = "missing-cell"
+EXTRA_LABEL = "extra-label"
+MISSING_LABEL = "missing-label"
+INCORRECT_LABEL = "incorrect-label"
+ENCODING_ERROR = "encoding-error"
+SOURCE_ERROR = "source-error"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: where it is (table, file, row, field), its type, the value and a note."""
+
+    table: str
+    file: str
+    row: int | None
+    field: str | None
+    type: str
+    value: str | None
+    note: str
+
+    def key(self) -> tuple[str, int | None, str | None, str]:
+        """The (table, row, field, error type) tuple tests compare."""
+        return (self.table, self.row, self.field, self.type)
+
+    def one_line(self) -> str:
+        """A one-line message naming the file, row and column."""
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.field:
+            where.append(f"column {self.field}")
+        value = "" if self.value is None else f" (value {self.value!r})"
+        return f"{', '.join(where)}: {self.type}: {self.note}{value}"
+
+
+@dataclass
+class FindingBlock:
+    """Findings of one kind in one batch, kept as arrays (``index`` is the batch position)."""
+
+    type: str
+    field: str | None
+    note: str
+    index: np.ndarray
+    values: pa.Array | None = None
+
+    def findings(self, table: str, file: str, rows: np.ndarray) -> list[Finding]:
+        """The block as individual findings."""
+        values = self.values.to_pylist() if self.values is not None else [None] * len(self.index)
+        return [
+            Finding(table, file, int(rows[i]), self.field, self.type, v, self.note)
+            for i, v in zip(self.index, values, strict=True)
+        ]
+
+    def first(self, table: str, file: str, rows: np.ndarray, limit: int) -> list[Finding]:
+        """At most ``limit`` findings of the block."""
+        head = FindingBlock(
+            self.type,
+            self.field,
+            self.note,
+            self.index[:limit],
+            None if self.values is None else self.values.slice(0, limit),
+        )
+        return head.findings(table, file, rows)
+
+
+@dataclass
+class FindingLog:
+    """Counts of every finding, capped examples per type, and all findings if asked."""
+
+    examples_per_type: int = 20
+    keep_all: bool = False
+    counts: Counter = field(default_factory=Counter)  # (table, type) -> n
+    field_counts: Counter = field(default_factory=Counter)  # (table, type, field) -> n
+    examples: dict[tuple[str, str], list[Finding]] = field(default_factory=dict)
+    everything: list[Finding] = field(default_factory=list)
+
+    def add(self, finding: Finding) -> None:
+        """Record one finding."""
+        self.add_block_counts(finding.table, finding.type, finding.field, 1)
+        self.keep(finding.table, finding.type, [finding])
+
+    def add_block(self, table: str, file: str, rows: np.ndarray, block: FindingBlock) -> None:
+        """Record a block of findings without expanding more than needed."""
+        n = len(block.index)
+        if n == 0:
+            return
+        self.add_block_counts(table, block.type, block.field, n)
+        if self.keep_all:
+            self.keep(table, block.type, block.findings(table, file, rows))
+        else:
+            room = self.examples_per_type - len(self.examples.get((table, block.type), []))
+            if room > 0:
+                self.keep(table, block.type, block.first(table, file, rows, room))
+
+    def add_block_counts(self, table: str, kind: str, field_name: str | None, n: int) -> None:
+        self.counts[(table, kind)] += n
+        self.field_counts[(table, kind, field_name)] += n
+
+    def keep(self, table: str, kind: str, findings: list[Finding]) -> None:
+        examples = self.examples.setdefault((table, kind), [])
+        examples.extend(findings[: max(0, self.examples_per_type - len(examples))])
+        if self.keep_all:
+            self.everything.extend(findings)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def table_total(self, table: str) -> int:
+        return sum(n for (t, _), n in self.counts.items() if t == table)
+
+    def first(self) -> Finding | None:
+        """The first finding recorded, for a one-line summary."""
+        for examples in self.examples.values():
+            if examples:
+                return examples[0]
+        return None
+
+    def to_json(self, table: str) -> dict:
+        """Counts per type and field, with capped examples, for one table."""
+        by_type: dict[str, dict] = {}
+        for (t, kind), n in sorted(self.counts.items()):
+            if t != table:
+                continue
+            fields = {
+                str(f): c for (tt, k, f), c in self.field_counts.items() if tt == t and k == kind
+            }
+            examples = [asdict(e) for e in self.examples.get((t, kind), [])]
+            by_type[kind] = {"count": n, "by_field": fields, "examples": examples}
+        return by_type

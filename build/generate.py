@@ -1,0 +1,100 @@
+"""The repository's generated files, and the check that they are fresh.
+
+- ``datapackage.json`` at the root describes the embedded sample with the release's schemas;
+- ``README.md`` holds the data dictionary between two marker lines.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.csv as pcsv
+
+from .describe import FileEntry, data_dictionary, datapackage, table_resource
+from .schema import TABLES, load_schema
+from .sources import sample_dir
+from .write import sha256_of
+
+BEGIN = "<!-- BEGIN GENERATED: data dictionary (ptoffact generate) -->"
+END = "<!-- END GENERATED: data dictionary -->"
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A generated file: where it goes and what it must hold."""
+
+    path: Path
+    content: str
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def sample_rows(path: Path) -> int:
+    """Data rows in a sample zip."""
+    with zipfile.ZipFile(path) as archive, archive.open(archive.namelist()[0]) as member:
+        return pcsv.read_csv(member).num_rows
+
+
+def root_datapackage(root: Path) -> str:
+    """The root ``datapackage.json``, describing the embedded sample zips."""
+    resources = []
+    for table in TABLES:
+        path = sample_dir() / f"{table}.csv.zip"
+        entry = FileEntry(
+            path.relative_to(root).as_posix(),
+            path.stat().st_size,
+            sha256_of(path),
+            sample_rows(path),
+        )
+        extra = {"compression": "zip", "innerpath": f"{table}.csv"}
+        resources.append(table_resource(load_schema(table), entry, **extra))
+    descriptor = datapackage(
+        resources,
+        description="The embedded sample of ptoffact (about 1,000 Office actions, synthetic, "
+        "in the USPTO distribution's format), described with the same schemas as a release.",
+    )
+    return json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
+
+
+def readme_with_dictionary(readme: str) -> str:
+    """The README with its data dictionary section rendered afresh."""
+    if BEGIN not in readme or END not in readme:
+        raise ValueError(f"README.md lacks the markers {BEGIN!r} and {END!r}")
+    head, rest = readme.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{BEGIN}\n{data_dictionary()}\n{END}{tail}"
+
+
+def generated_files(root: Path | None = None) -> list[Generated]:
+    """Every generated file of the repository, rendered from the schemas."""
+    root = root or repo_root()
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    return [
+        Generated(root / "datapackage.json", root_datapackage(root)),
+        Generated(root / "README.md", readme_with_dictionary(readme)),
+    ]
+
+
+def stale_files(root: Path | None = None) -> list[Path]:
+    """Generated files whose content differs from what the schemas give."""
+    stale = []
+    for g in generated_files(root):
+        current = g.path.read_text(encoding="utf-8") if g.path.exists() else None
+        if current != g.content:
+            stale.append(g.path)
+    return stale
+
+
+def write_generated(root: Path | None = None) -> list[Path]:
+    """Rewrite the generated files that changed; return them."""
+    changed = []
+    for g in generated_files(root):
+        if not g.path.exists() or g.path.read_text(encoding="utf-8") != g.content:
+            g.path.write_text(g.content, encoding="utf-8")
+            changed.append(g.path)
+    return changed

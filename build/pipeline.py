@@ -1,0 +1,260 @@
+"""Running the tables through read → check → write, in dependency order.
+
+Data flows one way: source files → text batches → checked, typed batches → writers. Keys of
+a table are kept (as Arrow arrays) only where a later table refers to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import findings as F
+from .convert import to_mask
+from .errors import UsageError
+from .findings import Finding, FindingLog
+from .quirks import Context, quirks_for
+from .read import DEFAULT_CHUNK_BYTES, EncodingProblem, RawBatch, read_csv_file
+from .rowprogress import Progress
+from .schema import TABLES, TableSchema, load_schema, to_arrow
+from .sources import SourceFile
+from .validate import CheckedBatch, TableChecker, label_findings
+
+POLICIES = ("fail", "quarantine")
+CASCADE_NOTE = "the referenced row was quarantined"
+
+
+class TableSink(Protocol):
+    """Where the valid rows and the quarantined rows of one table go."""
+
+    def write(self, batch: pa.RecordBatch) -> None: ...
+
+    def quarantine(
+        self, file: str, rows: pa.Array, reasons: pa.Array, text: pa.RecordBatch
+    ) -> None: ...
+
+
+@dataclass
+class TableResult:
+    """What happened to one table."""
+
+    name: str
+    sources: list[SourceFile]
+    rows_read: int = 0
+    rows_valid: int = 0
+    rows_quarantined: int = 0
+    rows_cascaded: int = 0
+    unreadable: bool = False  # a header or encoding problem stopped the table
+    quirks: dict = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    """What a validation or build run found."""
+
+    policy: str
+    tables: dict[str, TableResult]
+    log: FindingLog
+
+    @property
+    def ok(self) -> bool:
+        """True when the release may be published under the policy."""
+        if any(t.unreadable for t in self.tables.values()):
+            return False
+        return self.policy == "quarantine" or self.log.total == 0
+
+    def findings(self) -> list[Finding]:
+        return self.log.everything
+
+
+def read_batches(source: SourceFile, chunk_bytes: int) -> Iterator[RawBatch]:
+    """The text batches of one source file, whatever its format."""
+    if source.is_stata:
+        from .stata import read_stata_file
+
+        return read_stata_file(source)
+    return read_csv_file(source, chunk_bytes)
+
+
+@dataclass
+class TableRun:
+    """Checks one table and hands its rows to a sink."""
+
+    schema: TableSchema
+    policy: str
+    log: FindingLog
+    references: dict[str, pa.Array | None]
+    kept_references: dict[str, pa.Array | None]
+    context: Context
+    sink: TableSink | None
+    result: TableResult
+    kept_keys: list[pa.Array] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.checker = TableChecker(self.schema, references=self.references)
+        self.quirks = quirks_for(self.schema.name, self.context)
+        self.arrow_schema = to_arrow(self.schema)
+
+    def run_file(self, source: SourceFile, chunk_bytes: int, progress: Progress) -> None:
+        try:
+            for i, raw in enumerate(read_batches(source, chunk_bytes)):
+                if i == 0 and not self.labels_ok(raw):
+                    return
+                for checked in self.checker.check(raw):
+                    self.take(checked)
+                progress.advance(len(raw.rows) + len(raw.bad_rows), raw.nbytes)
+        except EncodingProblem as problem:
+            note = "bytes that are not UTF-8"
+            self.log.add(
+                Finding(
+                    self.schema.name,
+                    source.path.name,
+                    problem.row,
+                    None,
+                    F.ENCODING_ERROR,
+                    None,
+                    note,
+                )
+            )
+            self.result.unreadable = True
+
+    def labels_ok(self, raw: RawBatch) -> bool:
+        found = label_findings(self.schema.name, raw.source.path.name, raw.labels, self.schema)
+        for finding in found:
+            self.log.add(finding)
+        if found:
+            self.result.unreadable = True
+        return not found
+
+    def take(self, checked: CheckedBatch) -> None:
+        """Log a checked batch's findings and send its rows where they belong."""
+        for b in checked.blocks:
+            self.log.add_block(self.schema.name, checked.file, checked.rows, b)
+        bad = checked.bad.copy()
+        cascaded = self.cascade(checked.table) & ~bad if self.policy == "quarantine" else None
+        if cascaded is not None:
+            bad |= cascaded
+            self.result.rows_cascaded += int(cascaded.sum())
+        good = pa.array(~bad)
+        typed = cast_to(checked.table.filter(good), self.arrow_schema)
+        self.result.rows_read += checked.table.num_rows
+        self.result.rows_valid += typed.num_rows
+        self.quirks.observe(typed)
+        if self.schema.primary_key:
+            self.kept_keys.append(typed.column(self.schema.primary_key[0]))
+        if self.sink is None:
+            return
+        self.sink.write(typed)
+        if bad.any():
+            self.quarantine(checked, bad, cascaded)
+
+    def cascade(self, typed: pa.RecordBatch) -> np.ndarray:
+        """Rows whose reference exists but whose referenced row was quarantined."""
+        mask = np.zeros(typed.num_rows, bool)
+        for fk in self.schema.foreign_keys:
+            kept = self.kept_references.get(fk["reference"]["resource"])
+            if kept is None:
+                continue
+            values = typed.column(fk["fields"][0])
+            mask |= to_mask(
+                pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=kept)))
+            )
+        return mask
+
+    def quarantine(
+        self, checked: CheckedBatch, bad: np.ndarray, cascaded: np.ndarray | None
+    ) -> None:
+        index = np.flatnonzero(bad)
+        reasons = reasons_for(checked, index, cascaded)
+        rows = pa.array(checked.rows[index])
+        self.sink.quarantine(checked.file, rows, reasons, checked.text.take(pa.array(index)))
+        self.result.rows_quarantined += len(index)
+
+    def finish(self) -> pa.Array | None:
+        self.result.quirks = self.quirks.summary()
+        if self.schema.primary_key:
+            key_type = self.arrow_schema.field(self.schema.primary_key[0]).type
+            return pa.chunked_array(self.kept_keys, key_type).combine_chunks()
+        return None
+
+
+def reasons_for(checked: CheckedBatch, index: np.ndarray, cascaded: np.ndarray | None) -> pa.Array:
+    """One text per quarantined row listing every finding on it."""
+    parts = []
+    for b in checked.blocks:
+        hit = np.zeros(len(index), bool)
+        hit[np.searchsorted(index, b.index)] = True
+        text = f"{b.type} {b.field}: {b.note}" if b.field else f"{b.type}: {b.note}"
+        parts.append(pc.if_else(pa.array(hit), pa.scalar(text), pa.scalar(None, pa.string())))
+    if cascaded is not None:
+        hit = cascaded[index]
+        note = f"{F.FOREIGN_KEY}: {CASCADE_NOTE}"
+        parts.append(pc.if_else(pa.array(hit), pa.scalar(note), pa.scalar(None, pa.string())))
+    return pc.binary_join_element_wise(*parts, "; ", null_handling="skip")
+
+
+def cast_to(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """The checked columns in their release types (e.g. int64 → int8 where bounded)."""
+    arrays = [pc.cast(batch.column(f.name), f.type) for f in schema]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def run_tables(
+    sources: dict[str, list[SourceFile]],
+    *,
+    policy: str = "fail",
+    sinks: dict[str, TableSink] | None = None,
+    progress: Progress | None = None,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    keep_all: bool = False,
+    examples_per_type: int = 20,
+) -> RunResult:
+    """Validate (and, given sinks, write) every table in dependency order."""
+    if policy not in POLICIES:
+        raise UsageError(f"--on-error must be one of {', '.join(POLICIES)}, not {policy!r}")
+    log = FindingLog(examples_per_type=examples_per_type, keep_all=keep_all)
+    progress = progress or Progress.quiet()
+    references: dict[str, pa.Array | None] = {}
+    kept: dict[str, pa.Array | None] = {}
+    context = Context()
+    results: dict[str, TableResult] = {}
+    for table in TABLES:
+        result = TableResult(table, sources[table])
+        run = TableRun(
+            load_schema(table),
+            policy,
+            log,
+            references,
+            kept,
+            context,
+            None if sinks is None else sinks[table],
+            result,
+        )
+        progress.start(table)
+        for source in sources[table]:
+            run.run_file(source, chunk_bytes, progress)
+        progress.finish()
+        kept_keys = run.finish()
+        if table == "office_actions":
+            share_office_keys(run, result, references, kept, context, kept_keys)
+        results[table] = result
+    return RunResult(policy, results, log)
+
+
+def share_office_keys(run, result, references, kept, context, kept_keys) -> None:
+    """Give the later tables the keys and application numbers of the Office actions."""
+    all_keys = None if result.unreadable else run.checker.all_keys()
+    references["office_actions"] = all_keys
+    kept["office_actions"] = None if result.unreadable else kept_keys
+    context.office_ifw_numbers = all_keys
+    context.office_app_ids = None if result.unreadable else run.quirks.distinct_app_ids()
+
+
+def sources_summary(sources: dict[str, list[SourceFile]]) -> list[Path]:
+    return [s.path for table in TABLES for s in sources[table]]

@@ -1,0 +1,194 @@
+"""Measuring the known quirks of the data: facts to report, not errors.
+
+Domains the reference only infers (vocabularies, the date range, near-keys) are measured
+here instead of being declared as constraints. Each measure sees the valid rows of a table,
+batch by batch, and summarises at the end.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .keys import DuplicateCounter
+
+CLAIM_LIST = r"^[0-9]+(,[0-9]+)*$"
+VOCABULARY_LIMIT = 50
+
+
+def value_counts(column: pa.Array) -> Counter:
+    """How often each value occurs (null counted as the empty string)."""
+    if pa.types.is_string(column.type):
+        column = pc.fill_null(column, "")
+    counts = pc.value_counts(column)
+    return Counter(
+        dict(
+            zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)
+        )
+    )
+
+
+def length_counts(column: pa.Array) -> Counter:
+    """How many non-null values have each length."""
+    present = column.drop_null()
+    return Counter({str(k): v for k, v in value_counts(pc.utf8_length(present)).items()})
+
+
+def count_true(mask: pa.Array) -> int:
+    return int(pc.sum(pc.fill_null(mask, False).cast(pa.int64())).as_py() or 0)
+
+
+def top(counter: Counter, limit: int = VOCABULARY_LIMIT) -> dict[str, int]:
+    """The most frequent values, most frequent first."""
+    return {str(k): v for k, v in counter.most_common(limit)}
+
+
+@dataclass
+class Context:
+    """What one table's quirks need from the tables read before it."""
+
+    office_app_ids: pa.Array | None = None
+    office_ifw_numbers: pa.Array | None = None
+
+
+@dataclass
+class OfficeActionQuirks:
+    """Date range, pre-2008 dates, same-day duplicate actions, odd art units and classes."""
+
+    first: date | None = None
+    last: date | None = None
+    before_2008: int = 0
+    art_unit_non_numeric: int = 0
+    art_unit_lengths: Counter = field(default_factory=Counter)
+    uspc_class_lengths: Counter = field(default_factory=Counter)
+    document_codes: Counter = field(default_factory=Counter)
+    same_day: DuplicateCounter = field(default_factory=DuplicateCounter)
+    app_ids: list[pa.Array] = field(default_factory=list)
+
+    def observe(self, batch: pa.RecordBatch) -> None:
+        dates = batch.column("mail_dt")
+        low, high = pc.min_max(dates).values()
+        self.first = min(filter(None, [self.first, low.as_py()]), default=None)
+        self.last = max(filter(None, [self.last, high.as_py()]), default=None)
+        self.before_2008 += count_true(pc.less(dates, pa.scalar(date(2008, 1, 1))))
+        art_unit = batch.column("art_unit")
+        self.art_unit_non_numeric += count_true(
+            pc.invert(pc.match_substring_regex(art_unit, r"^[0-9]+$"))
+        )
+        self.art_unit_lengths += length_counts(art_unit)
+        self.uspc_class_lengths += length_counts(batch.column("uspc_class"))
+        self.document_codes += value_counts(batch.column("document_cd"))
+        self.same_day.add(batch.column("app_id"), pc.cast(dates, pa.string()))
+        self.app_ids.append(pc.unique(batch.column("app_id")))
+
+    def summary(self) -> dict:
+        repeated = self.same_day.result()
+        return {
+            "mail_dt_first": str(self.first) if self.first else None,
+            "mail_dt_last": str(self.last) if self.last else None,
+            "mail_dt_before_2008": self.before_2008,
+            "same_day_duplicate_rows": repeated,
+            "art_unit_non_numeric": self.art_unit_non_numeric,
+            "art_unit_lengths": top(self.art_unit_lengths),
+            "uspc_class_lengths": top(self.uspc_class_lengths),
+            "document_cd": top(self.document_codes),
+        }
+
+    def distinct_app_ids(self) -> pa.Array:
+        return pc.unique(pa.chunked_array(self.app_ids, pa.string()).combine_chunks())
+
+
+@dataclass
+class RejectionQuirks:
+    """Vocabularies of action_type and action_subtype, colliding triples, odd claim lists."""
+
+    action_types: Counter = field(default_factory=Counter)
+    action_subtypes: Counter = field(default_factory=Counter)
+    triples: DuplicateCounter = field(default_factory=DuplicateCounter)
+    claims_empty: int = 0
+    claims_irregular: int = 0
+
+    def observe(self, batch: pa.RecordBatch) -> None:
+        kind, subtype = batch.column("action_type"), batch.column("action_subtype")
+        self.action_types += value_counts(kind)
+        self.action_subtypes += value_counts(subtype)
+        self.triples.add(batch.column("ifw_number"), kind, subtype)
+        claims = batch.column("claim_numbers")
+        self.claims_empty += claims.null_count
+        self.claims_irregular += count_true(
+            pc.invert(pc.match_substring_regex(claims.drop_null(), CLAIM_LIST))
+        )
+
+    def summary(self) -> dict:
+        return {
+            "action_type": top(self.action_types),
+            "action_subtype": top(self.action_subtypes),
+            "colliding_triple_rows": self.triples.result(),
+            "claim_numbers_empty": self.claims_empty,
+            "claim_numbers_not_a_plain_list": self.claims_irregular,
+        }
+
+
+@dataclass
+class CitationQuirks:
+    """Citations of unknown applications or actions, repeated pairs, vocabularies."""
+
+    context: Context
+    app_id_unknown: int = 0
+    ifw_number_empty: int = 0
+    ifw_number_unknown: int = 0
+    action_types: Counter = field(default_factory=Counter)
+    parsed_lengths: Counter = field(default_factory=Counter)
+    pairs: DuplicateCounter = field(default_factory=DuplicateCounter)
+
+    def observe(self, batch: pa.RecordBatch) -> None:
+        app_id, ifw = batch.column("app_id"), batch.column("ifw_number")
+        if self.context.office_app_ids is not None:
+            known = pc.is_in(app_id, value_set=self.context.office_app_ids)
+            self.app_id_unknown += count_true(pc.invert(known))
+        self.ifw_number_empty += ifw.null_count
+        if self.context.office_ifw_numbers is not None:
+            known = pc.is_in(ifw, value_set=self.context.office_ifw_numbers)
+            self.ifw_number_unknown += count_true(pc.and_(pc.is_valid(ifw), pc.invert(known)))
+        self.action_types += value_counts(batch.column("action_type"))
+        self.parsed_lengths += length_counts(batch.column("parsed"))
+        self.pairs.add(app_id, batch.column("citation_pat_pgpub_id"))
+
+    def summary(self) -> dict:
+        return {
+            "app_id_not_in_office_actions": self.app_id_unknown,
+            "ifw_number_empty": self.ifw_number_empty,
+            "ifw_number_not_in_office_actions": self.ifw_number_unknown,
+            "repeated_app_citation_rows": self.pairs.result(),
+            "action_type": top(self.action_types),
+            "parsed_lengths": top(self.parsed_lengths),
+        }
+
+
+def quirks_for(table: str, context: Context):
+    """The quirk measures of a table."""
+    if table == "office_actions":
+        return OfficeActionQuirks()
+    if table == "rejections":
+        return RejectionQuirks()
+    return CitationQuirks(context)
+
+
+QUIRK_NOTES = {
+    "mail_dt_before_2008": "Office actions dated before 2008 "
+    "(the dataset covers 2008 to mid-2017).",
+    "same_day_duplicate_rows": "Rows that share app_id and mail_dt with another row "
+    "(two actions on the same day, likely an export duplicate).",
+    "art_unit_non_numeric": "Art units that are not all digits.",
+    "colliding_triple_rows": "Rejection rows that share (ifw_number, action_type, "
+    "action_subtype) with another row.",
+    "claim_numbers_not_a_plain_list": "Claim lists that are not plain comma-separated numbers.",
+    "app_id_not_in_office_actions": "Citations whose app_id has no Office action in the data.",
+    "ifw_number_not_in_office_actions": "Citations whose ifw_number is not an Office action "
+    "in the data.",
+    "repeated_app_citation_rows": "Citation rows that repeat (app_id, citation_pat_pgpub_id).",
+}

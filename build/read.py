@@ -1,0 +1,232 @@
+"""Reading source CSVs into Arrow record batches of text, with exact row numbers.
+
+Every cell is read as text; typing happens in :mod:`validate`. Rows are numbered as
+frictionless numbers them: the header is row 1 and every CSV record counts, blank ones too.
+The file is cut into chunks at record boundaries, so each chunk's first row number is known,
+and pyarrow parses each chunk. Rows of the wrong width (rare) are located exactly by
+re-reading that one chunk with the ``csv`` module, and handed on as :class:`BadRow`.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from .errors import SourceError
+from .sources import SourceFile
+
+DEFAULT_CHUNK_BYTES = 64 << 20
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class BadRow:
+    """A record whose number of cells differs from the header's."""
+
+    row: int
+    cells: list[str]
+
+
+@dataclass
+class RawBatch:
+    """A slice of one source file: text columns named by the header, and row numbers."""
+
+    source: SourceFile
+    labels: list[str]
+    columns: pa.RecordBatch  # well-formed rows only, every column text
+    rows: np.ndarray  # row number of each record in ``columns``
+    bad_rows: list[BadRow] = field(default_factory=list)
+    nbytes: int = 0  # source bytes this batch covers
+
+
+class EncodingProblem(SourceError):
+    """Bytes that are not UTF-8; carries the row where they are."""
+
+    def __init__(self, source: SourceFile, row: int) -> None:
+        super().__init__(f"{source.path}: row {row}: bytes that are not UTF-8")
+        self.source = source
+        self.row = row
+
+
+@contextmanager
+def open_csv_bytes(source: SourceFile) -> Iterator[BinaryIO]:
+    """Open the CSV bytes of a plain, gzipped or zipped CSV file."""
+    path = source.path
+    try:
+        if source.kind == "csv.zip":
+            with zipfile.ZipFile(path) as archive:
+                yield open_only_member(archive, source)
+        elif source.kind == "csv.gz":
+            with gzip.open(path, "rb") as stream:
+                yield stream  # type: ignore[misc]
+        else:
+            with open(path, "rb") as stream:
+                yield stream
+    except FileNotFoundError as exc:
+        raise SourceError(f"{path}: no such file") from exc
+    except zipfile.BadZipFile as exc:
+        raise SourceError(f"{path}: not a readable zip archive ({exc})") from exc
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise SourceError(f"{path}: corrupt compressed data ({exc})") from exc
+
+
+def open_only_member(archive: zipfile.ZipFile, source: SourceFile) -> BinaryIO:
+    """The single member of a distribution zip; anything else is an error."""
+    members = [m for m in archive.infolist() if not m.is_dir()]
+    if len(members) != 1:
+        names = ", ".join(m.filename for m in members) or "nothing"
+        raise SourceError(f"{source.path}: expected one CSV inside, found {names}")
+    return archive.open(members[0])  # type: ignore[return-value]
+
+
+def iter_chunks(stream: BinaryIO, chunk_bytes: int) -> Iterator[bytes]:
+    """Cut a CSV byte stream into pieces that end on record boundaries.
+
+    A newline ends a record when the number of double quotes before it is even
+    (RFC 4180 escapes a quote by doubling it, which keeps the count even).
+    """
+    carry = b""
+    while True:
+        block = stream.read(chunk_bytes)
+        if not block:
+            break
+        data = carry + block
+        cut = last_record_end(data)
+        if cut <= 0:
+            carry = data
+            continue
+        yield data[:cut]
+        carry = data[cut:]
+    if carry:
+        yield carry if carry.endswith(b"\n") else carry + b"\n"
+
+
+def last_record_end(data: bytes) -> int:
+    """Index just past the last newline in ``data`` outside quotes, or 0 if none."""
+    odd = data.count(b'"') % 2  # parity of the quotes before ``end``
+    end = len(data)
+    while True:
+        newline = data.rfind(b"\n", 0, end)
+        if newline < 0:
+            return 0
+        odd ^= data.count(b'"', newline, end) % 2
+        if not odd:
+            return newline + 1
+        end = newline
+
+
+def split_header(first: bytes, source: SourceFile) -> tuple[list[str], bytes]:
+    """The header labels of a file and the rest of its first chunk."""
+    if first.startswith(BOM):
+        first = first[len(BOM) :]
+    end = first.find(b"\n")
+    line = first[: end + 1] if end >= 0 else first
+    try:
+        labels = next(csv.reader([line.decode("utf-8").rstrip("\r\n")]))
+    except (UnicodeDecodeError, StopIteration) as exc:
+        raise SourceError(f"{source.path}: row 1: header is not a UTF-8 CSV record") from exc
+    return labels, first[len(line) :]
+
+
+def parse_chunk(
+    data: bytes, labels: list[str], source: SourceFile, first_row: int
+) -> tuple[pa.RecordBatch, np.ndarray, list[BadRow], int]:
+    """Parse one chunk; return the well-formed rows, their numbers, the bad rows, the count."""
+    invalid: list[str] = []
+
+    def collect(row: pcsv.InvalidRow) -> str:
+        invalid.append(row.text)
+        return "skip"
+
+    try:
+        table = pcsv.read_csv(
+            io.BytesIO(data),
+            read_options=pcsv.ReadOptions(column_names=labels, use_threads=True),
+            parse_options=pcsv.ParseOptions(
+                newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=collect
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types={name: pa.string() for name in labels},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        if "UTF8" in str(exc) or "utf8" in str(exc).lower():
+            raise EncodingProblem(source, first_row + records_before_bad_byte(data)) from exc
+        raise SourceError(f"{source.path}: from row {first_row}: cannot parse CSV ({exc})") from exc
+    batch = table.combine_chunks().to_batches()
+    columns = batch[0] if batch else empty_text_batch(labels)
+    if not invalid:
+        rows = np.arange(first_row, first_row + columns.num_rows, dtype=np.int64)
+        return columns, rows, [], columns.num_rows
+    return locate_bad_rows(data, labels, source, first_row, columns)
+
+
+def empty_text_batch(labels: list[str]) -> pa.RecordBatch:
+    """A batch with no rows and a text column per label."""
+    return pa.RecordBatch.from_pydict({name: pa.array([], pa.string()) for name in labels})
+
+
+def locate_bad_rows(
+    data: bytes, labels: list[str], source: SourceFile, first_row: int, columns: pa.RecordBatch
+) -> tuple[pa.RecordBatch, np.ndarray, list[BadRow], int]:
+    """Number a chunk's records with the csv module, to find where the bad ones were."""
+    records = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    width = len(labels)
+    good = [i for i, cells in enumerate(records) if len(cells) == width or not cells]
+    bad = [
+        BadRow(first_row + i, cells) for i, cells in enumerate(records) if 0 < len(cells) != width
+    ]
+    if len(good) != columns.num_rows:
+        raise SourceError(
+            f"{source.path}: from row {first_row}: CSV records could not be aligned; "
+            "is the file RFC 4180 CSV?"
+        )
+    rows = first_row + np.asarray(good, dtype=np.int64)
+    return columns, rows, bad, len(records)
+
+
+def records_before_bad_byte(data: bytes) -> int:
+    """How many records of ``data`` come before its first byte that is not UTF-8."""
+    try:
+        data.decode("utf-8")
+        return 0
+    except UnicodeDecodeError as exc:
+        prefix = data[: data.rfind(b"\n", 0, exc.start) + 1]
+    return sum(1 for _ in csv.reader(io.StringIO(prefix.decode("utf-8"), newline="")))
+
+
+def read_csv_file(source: SourceFile, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[RawBatch]:
+    """Stream one CSV source as text batches (header checked by the caller via ``labels``)."""
+    with open_csv_bytes(source) as stream:
+        chunks = iter_chunks(stream, chunk_bytes)
+        first = next(chunks, b"")
+        if not first:
+            raise SourceError(f"{source.path}: the file is empty (no header row)")
+        labels, rest = split_header(first, source)
+        next_row = 2
+        pending = [rest] if rest else []
+        for data in with_first(pending, chunks):
+            columns, rows, bad, count = parse_chunk(data, labels, source, next_row)
+            next_row += count
+            yield RawBatch(source, labels, columns, rows, bad, len(data))
+        if next_row == 2:
+            yield RawBatch(source, labels, empty_text_batch(labels), np.empty(0, np.int64))
+
+
+def with_first(first: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
+    """The optional leftover of the header chunk, then the other chunks."""
+    yield from first
+    yield from rest

@@ -1,0 +1,229 @@
+"""Assembling a release folder in a temporary place, and putting it in place when complete."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from .card import SourceRecord, render_card
+from .describe import FileEntry, datapackage, table_resource, write_json
+from .errors import DataInvalid
+from .pipeline import RunResult, run_tables
+from .read import DEFAULT_CHUNK_BYTES
+from .rowprogress import Progress
+from .schema import TABLES, load_schema, to_arrow
+from .sources import SourceFile
+from .write import ROW_GROUP_BYTES, SHARD_BYTES, GzipCsv, ParquetShards, QuarantineCsv, sha256_of
+
+REPORT_NAME = "validation_report.json"
+SORT_COLUMNS = {"office_actions": (), "rejections": (), "citations": ()}
+
+
+@dataclass
+class ShardOptions:
+    shard_bytes: int = SHARD_BYTES
+    row_group_bytes: int = ROW_GROUP_BYTES
+
+
+@dataclass
+class ReleaseSink:
+    """The writers of one table in a release folder."""
+
+    root: Path
+    table: str
+    options: ShardOptions
+    parquet: ParquetShards = field(init=False)
+    csv: GzipCsv = field(init=False)
+    held: QuarantineCsv = field(init=False)
+
+    def __post_init__(self) -> None:
+        schema = to_arrow(load_schema(self.table))
+        self.parquet = ParquetShards(
+            self.root / "data" / self.table,
+            schema,
+            shard_bytes=self.options.shard_bytes,
+            row_group_bytes=self.options.row_group_bytes,
+            sorting_columns=SORT_COLUMNS[self.table],
+        )
+        self.csv = GzipCsv(self.root / "csv" / f"{self.table}.csv.gz", schema)
+        self.held = QuarantineCsv(self.root / "quarantine" / f"{self.table}.csv")
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self.parquet.write(batch)
+        self.csv.write(batch)
+
+    def quarantine(
+        self, file: str, rows: pa.Array, reasons: pa.Array, text: pa.RecordBatch
+    ) -> None:
+        self.held.write(file, rows, reasons, text)
+
+    def close(self) -> dict:
+        return {
+            "shards": self.parquet.close(),
+            "csv": self.csv.close(),
+            "quarantine": self.held.close(),
+        }
+
+
+def report_json(result: RunResult, sources: list[SourceRecord]) -> dict:
+    """The validation report: counts per type, capped examples, quirk measurements."""
+    tables = {}
+    for name, t in result.tables.items():
+        tables[name] = {
+            "files": [s.path.name for s in t.sources],
+            "rows_read": t.rows_read,
+            "rows_valid": t.rows_valid,
+            "rows_quarantined": t.rows_quarantined,
+            "rows_quarantined_for_a_quarantined_reference": t.rows_cascaded,
+            "unreadable": t.unreadable,
+            "errors": result.log.to_json(name),
+            "quirks": t.quirks,
+        }
+    return {
+        "valid": result.log.total == 0,
+        "policy": result.policy,
+        "error_count": result.log.total,
+        "examples_per_type": result.log.examples_per_type,
+        "sources": [s.to_json() for s in sources],
+        "tables": tables,
+    }
+
+
+def source_records(
+    sources: dict[str, list[SourceFile]], fetched: dict[str, dict] | None = None
+) -> list[SourceRecord]:
+    """Name, size and sha256 of every source file (with portal facts when fetched)."""
+    records = []
+    for table in TABLES:
+        for s in sources[table]:
+            info = (fetched or {}).get(s.path.name, {})
+            records.append(
+                SourceRecord(
+                    s.path.name,
+                    s.path.stat().st_size,
+                    info.get("sha256") or sha256_of(s.path),
+                    info.get("modified"),
+                    info.get("fetched_at"),
+                )
+            )
+    return records
+
+
+def release_datapackage(
+    root: Path, closed: dict[str, dict], result: RunResult, sources: list[SourceRecord]
+) -> dict:
+    """The release's datapackage.json: gzip CSV resources, Parquet shards listed beside them."""
+    resources = []
+    for table in TABLES:
+        files = closed[table]
+        csv = files["csv"]
+        shards = [
+            {
+                "path": rel(root, s.path),
+                "bytes": s.bytes,
+                "hash": f"sha256:{s.sha256}",
+                "rows": s.rows,
+            }
+            for s in files["shards"]
+        ]
+        extra = {"parquet": shards}
+        held = files["quarantine"]
+        extra["quarantined"] = {"rows": result.tables[table].rows_quarantined}
+        if held is not None:
+            extra["quarantined"].update(path=rel(root, held.path), hash=f"sha256:{held.sha256}")
+        entry = FileEntry(rel(root, csv.path), csv.bytes, csv.sha256, csv.rows)
+        resources.append(table_resource(load_schema(table), entry, **extra))
+    return datapackage(
+        resources, ptoffact={"sources": [s.to_json() for s in sources], "policy": result.policy}
+    )
+
+
+def rel(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def write_report(path: Path, report: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+    )
+
+
+def failed_report_path(out: Path) -> Path:
+    """Where a failed build leaves its report: beside the release, never inside it."""
+    return out.parent / f"{out.name}.{REPORT_NAME}"
+
+
+def build_release(
+    sources: dict[str, list[SourceFile]],
+    out: Path,
+    *,
+    policy: str = "fail",
+    report_path: Path | None = None,
+    progress: Progress | None = None,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    shard_options: ShardOptions | None = None,
+    fetched: dict[str, dict] | None = None,
+    keep_all: bool = False,
+) -> RunResult:
+    """Build a release into ``out``; on failure ``out`` is left exactly as it was."""
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    progress = progress or Progress.quiet()
+    records = source_records(sources, fetched)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    try:
+        sinks = {t: ReleaseSink(work, t, shard_options or ShardOptions()) for t in TABLES}
+        result = run_tables(
+            sources,
+            policy=policy,
+            sinks=sinks,
+            progress=progress,
+            chunk_bytes=chunk_bytes,
+            keep_all=keep_all,
+        )
+        report = report_json(result, records)
+        if report_path is not None:
+            write_report(report_path, report)
+        if not result.ok:
+            failed = report_path or failed_report_path(out)
+            write_report(failed, report)
+            raise DataInvalid(invalid_message(result, failed))
+        progress.note("writing the dataset card and datapackage.json")
+        closed = {t: sinks[t].close() for t in TABLES}
+        write_report(work / REPORT_NAME, report)
+        write_json(work / "datapackage.json", release_datapackage(work, closed, result, records))
+        (work / "README.md").write_text(render_card(result, records, str(out)), encoding="utf-8")
+        swap_into_place(work, out)
+        return result
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def invalid_message(result: RunResult, report: Path) -> str:
+    """One line: how many findings, the first of them, and where the report is."""
+    first = result.log.first()
+    head = (
+        f"{result.log.total:,} validation error(s); first: {first.one_line()}"
+        if first
+        else "validation failed"
+    )
+    return f"{head}; no release written; report: {report}"
+
+
+def swap_into_place(work: Path, out: Path) -> None:
+    """Replace ``out`` with the finished folder, keeping the old one until the new is in."""
+    old = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        out.rename(old)
+    work.rename(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
