@@ -18,6 +18,8 @@ MISSING_CELL = "missing-cell"
 EXTRA_LABEL = "extra-label"
 MISSING_LABEL = "missing-label"
 INCORRECT_LABEL = "incorrect-label"
+BLANK_LABEL = "blank-label"
+DUPLICATE_LABEL = "duplicate-label"
 ENCODING_ERROR = "encoding-error"
 SOURCE_ERROR = "source-error"
 

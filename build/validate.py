@@ -45,12 +45,24 @@ def label_findings(table: str, file: str, labels: list[str], schema: TableSchema
     for i, name in enumerate(names):
         if i >= len(labels):
             found.append(Finding(table, file, None, name, F.MISSING_LABEL, None, "missing column"))
-        elif labels[i] != name:
+            continue
+        kind = label_problem(labels, i, name)
+        if kind:
             note = f"column {i + 1} is labelled {labels[i]!r}, expected {name!r}"
-            found.append(Finding(table, file, None, name, F.INCORRECT_LABEL, labels[i], note))
+            found.append(Finding(table, file, None, name, kind, labels[i], note))
     for label in labels[len(names) :]:
         found.append(Finding(table, file, None, None, F.EXTRA_LABEL, label, "unknown column"))
     return found
+
+
+def label_problem(labels: list[str], i: int, name: str) -> str | None:
+    """What is wrong with the label in position ``i`` (blank, repeated, or another name)."""
+    label = labels[i]
+    if not label:
+        return F.BLANK_LABEL
+    if label in labels[:i]:
+        return F.DUPLICATE_LABEL
+    return F.INCORRECT_LABEL if label != name else None
 
 
 def constraint_failures(field: Field, values: pa.Array) -> list[tuple[str, np.ndarray]]:
