@@ -24,6 +24,7 @@ import datasets
 import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets.builder import Key
+
 from ptoffact_build import __version__
 from ptoffact_build.describe import BIBTEX_PAPER, PORTAL_PRODUCT, SUMMARY
 from ptoffact_build.schema import DEFAULT_TABLE, TABLES, load_schema, to_arrow, to_features

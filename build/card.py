@@ -102,11 +102,13 @@ def quirks_section(result: RunResult) -> str:
     return "\n".join(lines)
 
 
-def render_card(result: RunResult, sources: list[SourceRecord], where: str) -> str:
+def render_card(
+    result: RunResult, sources: list[SourceRecord], where: str, parquet_bytes: dict[str, int]
+) -> str:
     """The complete dataset card of a release."""
     total = sum(t.rows_valid for t in result.tables.values())
     body = [
-        card_yaml(total),
+        card_yaml(total, parquet_bytes),
         "",
         f"# {TITLE}",
         "",

@@ -187,8 +187,12 @@ def size_category(rows: int) -> str:
     return "100M<n<1B"
 
 
-def card_yaml(total_rows: int) -> str:
-    """The YAML front matter: licence, tags, one config per table and its features."""
+def card_yaml(total_rows: int, download_sizes: dict[str, int] | None = None) -> str:
+    """The YAML front matter: licence, tags, one config per table and its features.
+
+    ``download_size`` (the table's Parquet bytes) also keys the ``datasets`` cache, which
+    otherwise reuses an older build of a release folder rebuilt at the same path.
+    """
     lines = [
         "---",
         "license: cc0-1.0",
@@ -211,6 +215,8 @@ def card_yaml(total_rows: int) -> str:
         lines += [f"- config_name: {table}", "  features:"]
         for f in schema.fields:
             lines += [f"  - name: {f.name}", f"    dtype: {hf_dtype(f)}"]
+        if download_sizes:
+            lines += [f"  download_size: {download_sizes[table]}"]
     lines += ["---"]
     return "\n".join(lines)
 

@@ -15,7 +15,6 @@ import pyarrow.csv as pcsv
 
 from .describe import FileEntry, data_dictionary, datapackage, table_resource
 from .schema import TABLES, load_schema
-from .sources import sample_dir
 from .write import sha256_of
 
 BEGIN = "<!-- BEGIN GENERATED: data dictionary (ptoffact generate) -->"
@@ -44,7 +43,7 @@ def root_datapackage(root: Path) -> str:
     """The root ``datapackage.json``, describing the embedded sample zips."""
     resources = []
     for table in TABLES:
-        path = sample_dir() / f"{table}.csv.zip"
+        path = root / "build" / "sample" / f"{table}.csv.zip"
         entry = FileEntry(
             path.relative_to(root).as_posix(),
             path.stat().st_size,

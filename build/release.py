@@ -199,7 +199,9 @@ def build_release(
         closed = {t: sinks[t].close() for t in TABLES}
         write_report(work / REPORT_NAME, report)
         write_json(work / "datapackage.json", release_datapackage(work, closed, result, records))
-        (work / "README.md").write_text(render_card(result, records, str(out)), encoding="utf-8")
+        parquet_bytes = {t: sum(s.bytes for s in closed[t]["shards"]) for t in TABLES}
+        card = render_card(result, records, str(out), parquet_bytes)
+        (work / "README.md").write_text(card, encoding="utf-8")
         swap_into_place(work, out)
         return result
     finally:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import frictionless
 import pytest
-from conftest import write_rows
 
+from conftest import write_rows
 from ptoffact_build.pipeline import run_tables
 from ptoffact_build.schema import TABLES, load_schema, to_frictionless
 from ptoffact_build.sources import resolve_sources

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import frictionless
 import pytest
+
 from ptoffact_build import make_sample
 from ptoffact_build.make_sample import SAMPLE_DIR, write_sample, write_tables
 

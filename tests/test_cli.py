@@ -1,0 +1,111 @@
+"""The command line: exit codes, one-line errors, reports, progress."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import sample_rows, write_rows
+from ptoffact_build.cli import main
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "ptoffact_build.cli", *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+
+
+def corrupt_date(files: dict[str, Path]) -> None:
+    rows = sample_rows("office_actions")
+    rows[9][3] = "31/12/2016"
+    write_rows(files["office_actions"], rows)
+
+
+def test_build_and_validate_the_sample(tmp_path: Path) -> None:
+    out = tmp_path / "rel"
+    done = run_cli("build", "--source", "sample", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "office_actions" in done.stderr and "rows/s" in done.stderr
+    assert (out / "datapackage.json").is_file()
+    report = tmp_path / "report.json"
+    done = run_cli("validate", "--source", "sample", "--report", str(report))
+    assert done.returncode == 0
+    assert json.loads(report.read_text())["valid"] is True
+
+
+def test_invalid_data_exits_1_with_one_line(tmp_path: Path, sample_csvs) -> None:
+    corrupt_date(sample_csvs)
+    report = tmp_path / "report.json"
+    done = run_cli(
+        "validate", "--source", str(sample_csvs["office_actions"].parent), "--report", str(report)
+    )
+    assert done.returncode == 1
+    assert "office_actions.csv, row 10, column mail_dt: type-error" in done.stderr
+    assert "Traceback" not in done.stderr
+    found = json.loads(report.read_text())["tables"]["office_actions"]["errors"]
+    assert found["type-error"]["examples"][0]["row"] == 10
+    out = tmp_path / "rel"
+    done = run_cli(
+        "build", "--source", str(sample_csvs["office_actions"].parent), "--out", str(out)
+    )
+    assert done.returncode == 1 and not out.exists()
+    error_lines = [line for line in done.stderr.splitlines() if line.startswith("ptoffact: error")]
+    assert len(error_lines) == 1 and "row 10" in error_lines[0]
+
+
+def test_quarantine_exits_0(tmp_path: Path, sample_csvs) -> None:
+    corrupt_date(sample_csvs)
+    out = tmp_path / "rel"
+    done = run_cli(
+        "build",
+        "--source",
+        *map(str, sample_csvs.values()),
+        "--out",
+        str(out),
+        "--on-error",
+        "quarantine",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "office_actions 999," in done.stdout and "rows quarantined" in done.stdout
+    assert (out / "quarantine" / "office_actions.csv").is_file()
+
+
+@pytest.mark.parametrize(
+    "args, code, words",
+    [
+        (["build", "--source", "/nonexistent/office_actions.csv.zip"], 3, "no such file"),
+        (["build", "--on-error", "skip"], 2, "invalid choice"),
+        (["validate", "--source", "sample", "odp"], 2, "cannot be combined"),
+        (["frobnicate"], 2, "invalid choice"),
+    ],
+)
+def test_exit_codes(args: list[str], code: int, words: str, tmp_path: Path) -> None:
+    done = run_cli(*args, "--out", str(tmp_path / "o")) if args[0] == "build" else run_cli(*args)
+    assert done.returncode == code
+    assert words in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_not_a_zip_exits_3(tmp_path: Path, sample_csvs) -> None:
+    fake = tmp_path / "rejections.csv.zip"
+    fake.write_text("<html>challenge</html>")
+    files = [sample_csvs["office_actions"], fake, sample_csvs["citations"]]
+    assert main(["validate", "--quiet", "--source", *map(str, files)]) == 3
+
+
+def test_generated_files_are_fresh() -> None:
+    assert main(["generate", "--check"]) == 0
+
+
+def test_load_prints_each_table(sample_release: Path, capsys) -> None:
+    assert main(["load", str(sample_release)]) == 0
+    printed = capsys.readouterr().out
+    for table in ("office_actions", "rejections", "citations"):
+        assert f"{table}: " in printed
+
+
+def test_load_of_a_missing_release_is_a_usage_error(tmp_path: Path) -> None:
+    assert main(["load", str(tmp_path / "nothing")]) == 2
