@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 data failed validation; 2 usage or configuration error;
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -123,6 +124,7 @@ def fetch_files(args: argparse.Namespace, progress: Progress) -> tuple[list[Path
         cache_dir=resolve_cache_dir(args.cache_dir, os.environ),
         fmt=args.file_format,
         refresh=args.refresh,
+        progress=io.StringIO() if getattr(args, "quiet", False) else sys.stderr,
     )
     facts = {
         f.path.name: {"sha256": f.sha256, "modified": f.modified, "fetched_at": f.fetched_at}

@@ -1,0 +1,138 @@
+"""The download cache: verified files plus ``manifest.json`` describing each of them.
+
+A file is trusted only through the manifest: its entry (table, format, name, size, sha256, the
+portal's modification time, when it was fetched, its public URI) must match the bytes on disk.
+The manifest never holds the API key or a signed URL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .listing import parse_name
+from .portal import FetchError
+from .zipcheck import sha256_of
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; one fetch at a time is up to the user
+    fcntl = None
+
+MANIFEST = "manifest.json"
+LOCK = ".lock"
+MANIFEST_VERSION = 1
+
+
+@dataclass
+class FetchedFile:
+    """A verified source zip in the cache."""
+
+    table: str
+    path: Path
+    name: str
+    size: int
+    sha256: str
+    modified: str | None
+    fetched_at: str
+    from_cache: bool
+
+
+@contextmanager
+def locked(cache_dir: Path) -> Iterator[None]:
+    """Hold the cache folder's lock; a second fetch into the same folder fails at once."""
+    with (Path(cache_dir) / LOCK).open("a+b") as handle:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise FetchError(f"another ptoffact fetch is using the cache {cache_dir}") from None
+        yield
+
+
+def read_manifest(cache_dir: Path) -> dict[str, dict[str, Any]]:
+    """The manifest's entries by file name; empty when there is none or it is unreadable."""
+    try:
+        data = json.loads((Path(cache_dir) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, dict):
+        return {}
+    return {name: entry for name, entry in files.items() if isinstance(entry, dict)}
+
+
+def _write_manifest(cache_dir: Path, files: dict[str, dict[str, Any]]) -> None:
+    """Replace the manifest atomically (write a temporary file, then rename it)."""
+    path = Path(cache_dir) / MANIFEST
+    tmp = path.with_name(MANIFEST + ".tmp")
+    body = {"version": MANIFEST_VERSION, "files": dict(sorted(files.items()))}
+    tmp.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def record(cache_dir: Path, fetched: FetchedFile, fmt: str, uri: str) -> None:
+    """Add or replace the manifest entry of a freshly verified file."""
+    entry = {
+        "table": fetched.table,
+        "format": fmt,
+        "name": fetched.name,
+        "size": fetched.size,
+        "sha256": fetched.sha256,
+        "modified": fetched.modified,
+        "fetched_at": fetched.fetched_at,
+        "uri": uri,
+    }
+    files = read_manifest(cache_dir)
+    files[fetched.name] = entry
+    _write_manifest(cache_dir, files)
+
+
+def is_intact(cache_dir: Path, entry: dict[str, Any]) -> bool:
+    """True when the entry's file exists with the recorded size and sha256."""
+    name = entry.get("name")
+    if not isinstance(name, str) or Path(name).name != name:
+        return False
+    path = Path(cache_dir) / name
+    return (
+        path.is_file()
+        and path.stat().st_size == entry.get("size")
+        and sha256_of(path) == entry.get("sha256")
+    )
+
+
+def _release_rank(entry: dict[str, Any]) -> tuple[int, str]:
+    """Sort key: the re-release number of the entry's name, then the name."""
+    name = str(entry.get("name", ""))
+    parsed = parse_name(name)
+    return (parsed[2] if parsed else -1, name)
+
+
+def cached_file(cache_dir: Path, table: str, fmt: str) -> FetchedFile | None:
+    """The newest intact cached file for ``table`` in ``fmt``, or None."""
+    entries = [
+        e
+        for e in read_manifest(cache_dir).values()
+        if e.get("table") == table and e.get("format") == fmt
+    ]
+    for entry in sorted(entries, key=_release_rank, reverse=True):
+        if is_intact(cache_dir, entry):
+            return FetchedFile(
+                table=table,
+                path=Path(cache_dir) / entry["name"],
+                name=entry["name"],
+                size=entry["size"],
+                sha256=entry["sha256"],
+                modified=entry.get("modified"),
+                fetched_at=str(entry.get("fetched_at", "")),
+                from_cache=True,
+            )
+    return None
+
+
+__all__ = ["MANIFEST", "FetchedFile", "cached_file", "locked", "read_manifest", "record"]
