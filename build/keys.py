@@ -1,8 +1,10 @@
-"""64-bit hashes of text columns, vectorised, and counting repeated composite keys.
+"""64-bit hashes of text columns, exact key lookups, and counting repeated composite keys.
 
-Used for quirk counts (repeated pairs and triples) over tables too large to group in
-memory as text: each row costs 8 bytes. With 64-bit hashes the chance that two different
-keys collide among 60 million rows is about one in ten thousand.
+Hashing is vectorised over whole columns: the first 32 bytes of each value are read as four
+64-bit words straight from Arrow's data buffer (no per-byte work); only the rare longer
+values hash their remaining bytes byte by byte. With 64-bit hashes the chance that two
+different keys collide among 60 million rows is about one in ten thousand, so hashes serve
+quirk counts directly, and exact checks verify every hash match against the text.
 """
 
 from __future__ import annotations
@@ -15,8 +17,58 @@ import pyarrow.compute as pc
 
 PRIME = np.uint64(0x100000001B3)
 NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
-SLICE_ROWS = 1 << 18
+WORDS = 4  # 64-bit words read per value: the first 32 bytes
+WORD_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], np.uint64)
+BUCKET_BITS = 4  # DuplicateCounter keeps hashes in 16 buckets by their top bits
 _powers = np.ones(1, np.uint64)
+
+
+def mix(x: np.ndarray) -> np.ndarray:
+    """A finaliser that spreads every input bit over the output (splitmix64)."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def buffers_of(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets (int64) and the data bytes of a large_string array."""
+    n = len(column)
+    offsets = np.frombuffer(column.buffers()[1], np.int64)[column.offset : column.offset + n + 1]
+    data_buffer = column.buffers()[2]
+    data = np.frombuffer(data_buffer, np.uint8) if data_buffer else np.empty(0, np.uint8)
+    return offsets, data
+
+
+def hash_strings(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A 64-bit hash of each value of a text column (nulls share one hash)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    column = column.cast(pa.large_string())
+    if len(column) == 0:
+        return np.empty(0, np.uint64)
+    offsets, data = buffers_of(column)
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    padded = np.zeros(len(data) + 8 * WORDS, np.uint8)
+    padded[: len(data)] = data
+    hashed = mix(lengths.astype(np.uint64) * PRIME)
+    words = min(WORDS, -(-int(lengths.max()) // 8))  # only the words some value reaches
+    with np.errstate(over="ignore"):
+        for k in range(words):
+            hashed = mix(hashed * PRIME + word_at(padded, starts + 8 * k, lengths - 8 * k))
+    long = np.flatnonzero(lengths > 8 * WORDS)
+    if len(long):
+        hashed[long] = mix(
+            hashed[long] ^ tail_hash(data, starts[long] + 8 * WORDS, lengths[long] - 8 * WORDS)
+        )
+    valid = pc.is_valid(column).to_numpy(zero_copy_only=False)
+    return np.where(valid, hashed, NULL_HASH)
+
+
+def word_at(padded: np.ndarray, positions: np.ndarray, remaining: np.ndarray) -> np.ndarray:
+    """The 8 bytes at each position as a little-endian word, bytes past the value zeroed."""
+    words = np.ndarray((len(padded) - 7,), "<u8", buffer=padded, strides=(1,))
+    return words[positions] & WORD_MASKS[np.clip(remaining, 0, 8)]
 
 
 def powers(n: int) -> np.ndarray:
@@ -31,42 +83,18 @@ def powers(n: int) -> np.ndarray:
     return _powers[:n]
 
 
-def mix(x: np.ndarray) -> np.ndarray:
-    """A finaliser that spreads every input bit over the output (splitmix64)."""
+def tail_hash(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """A polynomial hash of byte ranges, for the few values longer than 32 bytes."""
+    index = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    position = index - np.repeat(starts, lengths)
     with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
-
-
-def hash_strings(column: pa.Array) -> np.ndarray:
-    """A 64-bit hash of each value of a text column (nulls share one hash)."""
-    column = column.cast(pa.large_string())
-    parts = [
-        hash_slice(column.slice(start, SLICE_ROWS)) for start in range(0, len(column), SLICE_ROWS)
-    ]
-    return np.concatenate(parts) if parts else np.empty(0, np.uint64)
-
-
-def hash_slice(column: pa.Array) -> np.ndarray:
-    n = len(column)
-    offsets = np.frombuffer(column.buffers()[1], np.int64)[column.offset : column.offset + n + 1]
-    data = (
-        np.frombuffer(column.buffers()[2], np.uint8)
-        if column.buffers()[2]
-        else np.empty(0, np.uint8)
-    )
-    base = offsets[0]
-    lengths = np.diff(offsets)
-    values = data[base : offsets[-1]].astype(np.uint64)
-    position = np.arange(len(values), dtype=np.int64) - np.repeat(offsets[:-1] - base, lengths)
-    with np.errstate(over="ignore"):
-        weighted = (values + np.uint64(1)) * powers(int(lengths.max(initial=0)) + 1)[position]
+        weighted = (data[index].astype(np.uint64) + np.uint64(1)) * powers(int(lengths.max()) + 1)[
+            position
+        ]
         sums = np.concatenate([[np.uint64(0)], np.cumsum(weighted, dtype=np.uint64)])
-        hashed = sums[offsets[1:] - base] - sums[offsets[:-1] - base]
-        hashed = mix(hashed ^ (lengths.astype(np.uint64) * PRIME))
-    valid = pc.is_valid(column).to_numpy(zero_copy_only=False)
-    return np.where(valid, hashed, NULL_HASH)
+    ends = np.cumsum(lengths)
+    with np.errstate(over="ignore"):
+        return sums[ends] - sums[ends - lengths]
 
 
 def hash_rows(*columns: pa.Array) -> np.ndarray:
@@ -79,23 +107,83 @@ def hash_rows(*columns: pa.Array) -> np.ndarray:
 
 
 @dataclass
-class DuplicateCounter:
-    """Counts the rows whose composite key occurs more than once in the whole table."""
+class KeyIndex:
+    """Exact membership of text values in a fixed set of keys, by sorted hashes.
 
-    chunks: list[np.ndarray] = field(default_factory=list)
+    A hash match is confirmed by comparing the text, so the answer is exact; each lookup
+    costs a hash and a binary search per value, not a new hash table per call.
+    """
+
+    hashes: np.ndarray
+    keys: pa.Array  # the keys in the order of ``hashes``
+
+    @classmethod
+    def build(cls, keys: pa.Array | pa.ChunkedArray) -> KeyIndex:
+        if isinstance(keys, pa.ChunkedArray):
+            keys = keys.combine_chunks()
+        keys = keys.drop_null()
+        hashes = hash_strings(keys)
+        order = np.argsort(hashes, kind="stable")
+        return cls(hashes[order], keys.take(pa.array(order)))
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def contains(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """True where a value is one of the keys (nulls are never contained)."""
+        hashed = hash_strings(values)
+        found = np.zeros(len(hashed), bool)
+        if len(self.hashes) == 0:
+            return found
+        position = np.searchsorted(self.hashes, hashed)
+        position[position == len(self.hashes)] = 0
+        candidate = self.hashes[position] == hashed
+        # equal hashes are adjacent: check every key sharing the hash, not just the first
+        while candidate.any():
+            index = np.flatnonzero(candidate)
+            values_taken = pc.take(values, pa.array(index))
+            keys_taken = self.keys.take(pa.array(position[index]))
+            same = pc.fill_null(pc.equal(values_taken, keys_taken.cast(values_taken.type)), False)
+            found[index[same.to_numpy(zero_copy_only=False)]] = True
+            position[index] += 1
+            more = position[index] < len(self.hashes)
+            candidate[:] = False
+            nxt = index[more]
+            candidate[nxt] = (~found[nxt]) & (self.hashes[position[nxt]] == hashed[nxt])
+        return found
+
+
+@dataclass
+class DuplicateCounter:
+    """Counts the rows whose composite key occurs more than once in the whole table.
+
+    Hashes are kept in buckets by their top bits, so counting sorts one bucket at a time.
+    """
+
+    buckets: list[list[np.ndarray]] = field(
+        default_factory=lambda: [[] for _ in range(1 << BUCKET_BITS)]
+    )
 
     def add(self, *columns: pa.Array) -> None:
-        self.chunks.append(hash_rows(*columns))
+        self.add_hashes(hash_rows(*columns))
+
+    def add_hashes(self, hashes: np.ndarray) -> None:
+        top = (hashes >> np.uint64(64 - BUCKET_BITS)).astype(np.intp)
+        order = np.argsort(top, kind="stable")
+        bounds = np.searchsorted(top[order], np.arange((1 << BUCKET_BITS) + 1))
+        for b in range(1 << BUCKET_BITS):
+            self.buckets[b].append(hashes[order[bounds[b] : bounds[b + 1]]])
 
     def result(self) -> int:
         """Rows in groups of two or more."""
-        if not self.chunks:
-            return 0
-        hashes = np.concatenate(self.chunks)
-        self.chunks = [hashes]
-        ordered = np.sort(hashes)
-        same = ordered[1:] == ordered[:-1]
-        in_group = np.zeros(len(ordered), bool)
-        in_group[1:] |= same
-        in_group[:-1] |= same
-        return int(in_group.sum())
+        return sum(rows_in_groups(np.concatenate(chunks)) for chunks in self.buckets if chunks)
+
+
+def rows_in_groups(hashes: np.ndarray) -> int:
+    """How many of the values occur more than once."""
+    hashes.sort()
+    same = hashes[1:] == hashes[:-1]
+    in_group = np.zeros(len(hashes), bool)
+    in_group[1:] |= same
+    in_group[:-1] |= same
+    return int(in_group.sum())

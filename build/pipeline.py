@@ -19,6 +19,8 @@ from . import findings as F
 from .convert import to_mask
 from .errors import UsageError
 from .findings import Finding, FindingLog
+from .keys import KeyIndex
+from .prefetch import prefetch
 from .quirks import Context, quirks_for
 from .read import DEFAULT_CHUNK_BYTES, EncodingProblem, RawBatch, read_csv_file
 from .rowprogress import Progress
@@ -89,8 +91,8 @@ class TableRun:
     schema: TableSchema
     policy: str
     log: FindingLog
-    references: dict[str, pa.Array | None]
-    kept_references: dict[str, pa.Array | None]
+    references: dict[str, KeyIndex | None]
+    kept_references: dict[str, KeyIndex | None]
     context: Context
     sink: TableSink | None
     result: TableResult
@@ -103,7 +105,7 @@ class TableRun:
 
     def run_file(self, source: SourceFile, chunk_bytes: int, progress: Progress) -> None:
         try:
-            for i, raw in enumerate(read_batches(source, chunk_bytes)):
+            for i, raw in enumerate(prefetch(read_batches(source, chunk_bytes))):
                 if i == 0 and not self.labels_ok(raw):
                     return
                 for checked in self.checker.check(raw):
@@ -162,9 +164,7 @@ class TableRun:
             if kept is None:
                 continue
             values = typed.column(fk["fields"][0])
-            mask |= to_mask(
-                pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=kept)))
-            )
+            mask |= to_mask(pc.is_valid(values)) & ~kept.contains(values)
         return mask
 
     def quarantine(
@@ -176,11 +176,11 @@ class TableRun:
         self.sink.quarantine(checked.file, rows, reasons, checked.text.take(pa.array(index)))
         self.result.rows_quarantined += len(index)
 
-    def finish(self) -> pa.Array | None:
+    def finish(self) -> KeyIndex | None:
         self.result.quirks = self.quirks.summary()
         if self.schema.primary_key:
             key_type = self.arrow_schema.field(self.schema.primary_key[0]).type
-            return pa.chunked_array(self.kept_keys, key_type).combine_chunks()
+            return KeyIndex.build(pa.chunked_array(self.kept_keys, key_type))
         return None
 
 
@@ -220,8 +220,8 @@ def run_tables(
         raise UsageError(f"--on-error must be one of {', '.join(POLICIES)}, not {policy!r}")
     log = FindingLog(examples_per_type=examples_per_type, keep_all=keep_all)
     progress = progress or Progress.quiet()
-    references: dict[str, pa.Array | None] = {}
-    kept: dict[str, pa.Array | None] = {}
+    references: dict[str, KeyIndex | None] = {}
+    kept: dict[str, KeyIndex | None] = {}
     context = Context()
     results: dict[str, TableResult] = {}
     for table in TABLES:
@@ -253,7 +253,8 @@ def share_office_keys(run, result, references, kept, context, kept_keys) -> None
     references["office_actions"] = all_keys
     kept["office_actions"] = None if result.unreadable else kept_keys
     context.office_ifw_numbers = all_keys
-    context.office_app_ids = None if result.unreadable else run.quirks.distinct_app_ids()
+    app_ids = None if result.unreadable else KeyIndex.build(run.quirks.distinct_app_ids())
+    context.office_app_ids = app_ids
 
 
 def sources_summary(sources: dict[str, list[SourceFile]]) -> list[Path]:

@@ -11,12 +11,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .keys import DuplicateCounter
+from .keys import DuplicateCounter, KeyIndex, mix
 
 CLAIM_LIST = r"^[0-9]+(,[0-9]+)*$"
+DAY_OFFSET = 1 << 19  # days since 1970 fit in 20 bits from about 400 BC to AD 3400
 VOCABULARY_LIMIT = 50
 
 
@@ -47,12 +49,19 @@ def top(counter: Counter, limit: int = VOCABULARY_LIMIT) -> dict[str, int]:
     return {str(k): v for k, v in counter.most_common(limit)}
 
 
+def app_day_keys(app_ids: pa.Array, dates: pa.Array) -> np.ndarray:
+    """An exact 64-bit key per (application, day), spread by a bijective mix."""
+    apps = pc.cast(app_ids, pa.int64()).to_numpy().astype(np.uint64)
+    days = pc.cast(dates, pa.int32()).to_numpy().astype(np.int64) + DAY_OFFSET
+    return mix((apps << np.uint64(20)) | days.astype(np.uint64))
+
+
 @dataclass
 class Context:
     """What one table's quirks need from the tables read before it."""
 
-    office_app_ids: pa.Array | None = None
-    office_ifw_numbers: pa.Array | None = None
+    office_app_ids: KeyIndex | None = None
+    office_ifw_numbers: KeyIndex | None = None
 
 
 @dataclass
@@ -82,7 +91,7 @@ class OfficeActionQuirks:
         self.art_unit_lengths += length_counts(art_unit)
         self.uspc_class_lengths += length_counts(batch.column("uspc_class"))
         self.document_codes += value_counts(batch.column("document_cd"))
-        self.same_day.add(batch.column("app_id"), pc.cast(dates, pa.string()))
+        self.same_day.add_hashes(app_day_keys(batch.column("app_id"), dates))
         self.app_ids.append(pc.unique(batch.column("app_id")))
 
     def summary(self) -> dict:
@@ -148,12 +157,11 @@ class CitationQuirks:
     def observe(self, batch: pa.RecordBatch) -> None:
         app_id, ifw = batch.column("app_id"), batch.column("ifw_number")
         if self.context.office_app_ids is not None:
-            known = pc.is_in(app_id, value_set=self.context.office_app_ids)
-            self.app_id_unknown += count_true(pc.invert(known))
+            self.app_id_unknown += int((~self.context.office_app_ids.contains(app_id)).sum())
         self.ifw_number_empty += ifw.null_count
         if self.context.office_ifw_numbers is not None:
-            known = pc.is_in(ifw, value_set=self.context.office_ifw_numbers)
-            self.ifw_number_unknown += count_true(pc.and_(pc.is_valid(ifw), pc.invert(known)))
+            known = self.context.office_ifw_numbers.contains(ifw)
+            self.ifw_number_unknown += int((~known).sum()) - ifw.null_count
         self.action_types += value_counts(batch.column("action_type"))
         self.parsed_lengths += length_counts(batch.column("parsed"))
         self.pairs.add(app_id, batch.column("citation_pat_pgpub_id"))

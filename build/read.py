@@ -26,7 +26,7 @@ import pyarrow.csv as pcsv
 from .errors import SourceError
 from .sources import SourceFile
 
-DEFAULT_CHUNK_BYTES = 64 << 20
+DEFAULT_CHUNK_BYTES = 16 << 20
 BOM = b"\xef\xbb\xbf"
 
 

@@ -14,6 +14,7 @@ import pyarrow as pa
 from .card import SourceRecord, render_card
 from .describe import FileEntry, datapackage, table_resource, write_json
 from .errors import DataInvalid
+from .order import SORT_KEYS, BucketSorter
 from .pipeline import RunResult, run_tables
 from .read import DEFAULT_CHUNK_BYTES
 from .rowprogress import Progress
@@ -22,7 +23,6 @@ from .sources import SourceFile
 from .write import ROW_GROUP_BYTES, SHARD_BYTES, GzipCsv, ParquetShards, QuarantineCsv, sha256_of
 
 REPORT_NAME = "validation_report.json"
-SORT_COLUMNS = {"office_actions": (), "rejections": (), "citations": ()}
 
 
 @dataclass
@@ -41,6 +41,7 @@ class ReleaseSink:
     parquet: ParquetShards = field(init=False)
     csv: GzipCsv = field(init=False)
     held: QuarantineCsv = field(init=False)
+    sorter: BucketSorter = field(init=False)
 
     def __post_init__(self) -> None:
         schema = to_arrow(load_schema(self.table))
@@ -49,14 +50,14 @@ class ReleaseSink:
             schema,
             shard_bytes=self.options.shard_bytes,
             row_group_bytes=self.options.row_group_bytes,
-            sorting_columns=SORT_COLUMNS[self.table],
+            sorting_columns=SORT_KEYS,
         )
+        self.sorter = BucketSorter(self.root / ".spill" / self.table, schema)
         self.csv = GzipCsv(self.root / "csv" / f"{self.table}.csv.gz", schema)
         self.held = QuarantineCsv(self.root / "quarantine" / f"{self.table}.csv")
 
     def write(self, batch: pa.RecordBatch) -> None:
-        self.parquet.write(batch)
-        self.csv.write(batch)
+        self.sorter.write(batch)
 
     def quarantine(
         self, file: str, rows: pa.Array, reasons: pa.Array, text: pa.RecordBatch
@@ -64,6 +65,10 @@ class ReleaseSink:
         self.held.write(file, rows, reasons, text)
 
     def close(self) -> dict:
+        """Write the rows in key order, then close every file."""
+        for batch in self.sorter.sorted_batches():
+            self.parquet.write(batch)
+            self.csv.write(batch)
         return {
             "shards": self.parquet.close(),
             "csv": self.csv.close(),
@@ -195,8 +200,11 @@ def build_release(
             failed = report_path or failed_report_path(out)
             write_report(failed, report)
             raise DataInvalid(invalid_message(result, failed))
+        closed = {}
+        for table in TABLES:
+            progress.note(f"{table}: writing {result.tables[table].rows_valid:,} rows in key order")
+            closed[table] = sinks[table].close()
         progress.note("writing the dataset card and datapackage.json")
-        closed = {t: sinks[t].close() for t in TABLES}
         write_report(work / REPORT_NAME, report)
         write_json(work / "datapackage.json", release_datapackage(work, closed, result, records))
         parquet_bytes = {t: sum(s.bytes for s in closed[t]["shards"]) for t in TABLES}

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from . import findings as F
 from .convert import convert, to_mask
 from .findings import Finding, FindingBlock
+from .keys import KeyIndex
 from .read import BadRow, RawBatch
 from .schema import Field, TableSchema, arrow_type, to_arrow
 
@@ -149,8 +150,9 @@ class TableChecker:
     """Checks the batches of one table in order, remembering keys across batches."""
 
     schema: TableSchema
-    references: dict[str, pa.Array | None] = field(default_factory=dict)  # table -> its keys
+    references: dict[str, KeyIndex | None] = field(default_factory=dict)  # table -> its keys
     seen_keys: list[pa.Array] = field(default_factory=list)
+    seen_indexes: list[KeyIndex] = field(default_factory=list)
     arrow_schema: pa.Schema = field(init=False)
 
     def __post_init__(self) -> None:
@@ -227,19 +229,22 @@ class TableChecker:
         if repeated.any():
             note = "the same key appears in an earlier row"
             blocks.append(block(F.PRIMARY_KEY, name, note, repeated, keys.cast(pa.string())))
-        self.seen_keys.append(pc.unique(keys.filter(pa.array(~null))))
+        fresh = pc.unique(keys.filter(pa.array(~null)))
+        self.seen_keys.append(fresh)
+        self.seen_indexes.append(KeyIndex.build(fresh))
         return blocks
 
     def seen_before(self, keys: pa.Array) -> np.ndarray:
-        if not self.seen_keys:
-            return np.zeros(len(keys), bool)
-        seen = pa.chunked_array(self.seen_keys, keys.type).combine_chunks()
-        return to_mask(pc.is_in(keys, value_set=seen))
+        """Keys already seen in earlier batches of this table."""
+        seen = np.zeros(len(keys), bool)
+        for index in self.seen_indexes:
+            seen |= index.contains(keys)
+        return seen
 
-    def all_keys(self) -> pa.Array:
-        """Every key value of the table so far, as one array."""
+    def all_keys(self) -> KeyIndex:
+        """Every key value of the table so far, indexed for lookups."""
         key_type = self.arrow_schema.field(self.schema.primary_key[0]).type
-        return pa.chunked_array(self.seen_keys, key_type).combine_chunks()
+        return KeyIndex.build(pa.chunked_array(self.seen_keys, key_type))
 
     def foreign_key_blocks(self, typed: pa.RecordBatch, fk: dict) -> list[FindingBlock]:
         """Values that are not keys of the referenced table (nulls are not checked)."""
@@ -248,8 +253,7 @@ class TableChecker:
         if target is None:
             return []
         values = typed.column(name)
-        dangling = to_mask(pc.invert(pc.is_in(values, value_set=target)))
-        dangling &= to_mask(pc.is_valid(values))
+        dangling = ~target.contains(values) & to_mask(pc.is_valid(values))
         if not dangling.any():
             return []
         note = f"not found in {fk['reference']['resource']}.{fk['reference']['fields'][0]}"

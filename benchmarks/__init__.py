@@ -1,0 +1,1 @@
+"""Benchmarks for ptoffact: a synthetic source generator and the benchmark runner."""
