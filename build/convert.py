@@ -9,7 +9,7 @@ Arrow kernels, and only the rare irregular cells are looked at one by one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 import pyarrow as pa
@@ -22,6 +22,7 @@ Converted = tuple[pa.Array, np.ndarray]
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 PLAIN_INTEGER = r"^[+-]?[0-9]{1,18}$"
+FIRST_DAY = date(1, 1, 1)
 
 
 def to_mask(array: pa.Array) -> np.ndarray:
@@ -34,10 +35,17 @@ def convert_string(field: Field, text: pa.Array, missing: np.ndarray) -> Convert
     return null_where(text, missing), np.zeros(len(text), bool)
 
 
+def matches_any(text: pa.Array, words: list[str]) -> np.ndarray:
+    """Cells equal to one of ``words``."""
+    if len(words) == 1:
+        return to_mask(pc.equal(text, words[0]))
+    return to_mask(pc.is_in(text, value_set=pa.array(words, pa.string())))
+
+
 def convert_boolean(field: Field, text: pa.Array, missing: np.ndarray) -> Converted:
     """Only the field's trueValues and falseValues are booleans (no trimming)."""
-    is_true = to_mask(pc.is_in(text, value_set=pa.array(field.true_values, pa.string())))
-    is_false = to_mask(pc.is_in(text, value_set=pa.array(field.false_values, pa.string())))
+    is_true = matches_any(text, field.true_values)
+    is_false = matches_any(text, field.false_values)
     known = is_true | is_false
     values = pa.array(is_true, pa.bool_(), mask=~known)
     return values, ~known & ~missing
@@ -45,6 +53,12 @@ def convert_boolean(field: Field, text: pa.Array, missing: np.ndarray) -> Conver
 
 def convert_integer(field: Field, text: pa.Array, missing: np.ndarray) -> Converted:
     """Integers as frictionless reads them: surrounding white space and a sign allowed."""
+    present = null_where(text, missing)
+    if to_mask(pc.ascii_is_decimal(present)).sum() == len(text) - missing.sum():
+        try:  # the common case: every present cell is plain digits
+            return pc.cast(present, pa.int64()), np.zeros(len(text), bool)
+        except pa.ArrowInvalid:  # too large for int64
+            pass
     trimmed = pc.utf8_trim_whitespace(text)
     plain = to_mask(pc.match_substring_regex(trimmed, PLAIN_INTEGER)) & ~missing
     digits = pc.replace_substring_regex(null_where(trimmed, ~plain), r"^\+", "")
@@ -65,17 +79,20 @@ def python_integer(cell: str) -> int | None:
 def convert_date(field: Field, text: pa.Array, missing: np.ndarray) -> Converted:
     """ISO dates; other forms that ``strptime('%Y-%m-%d')`` accepts, as frictionless does."""
     iso = to_mask(pc.match_substring_regex(text, ISO_DATE)) & ~missing
-    candidates = null_where(text, ~iso)
-    try:
-        values = pc.cast(candidates, pa.date32())
-    except pa.ArrowInvalid:  # an impossible day such as 2017-02-30
-        stamps = pc.strptime(candidates, format="%Y-%m-%d", unit="s", error_is_null=True)
-        values = pc.cast(stamps, pa.date32())
-        same = pc.equal(pc.strftime(stamps, format="%Y-%m-%d"), candidates)
-        iso &= to_mask(same)
-        values = null_where(values, ~iso)
+    values = parse_iso_dates(null_where(text, ~iso))
+    iso &= to_mask(pc.greater_equal(values, pa.scalar(FIRST_DAY)))  # no year 0 in Python
     irregular = np.flatnonzero(~iso & ~missing)
-    return patch_irregular(values, text, irregular, python_date)
+    return patch_irregular(null_where(values, ~iso), text, irregular, python_date)
+
+
+def parse_iso_dates(candidates: pa.Array) -> pa.Array:
+    """YYYY-MM-DD text as dates; impossible days (2017-02-30) become null."""
+    try:
+        return pc.cast(candidates, pa.date32())
+    except pa.ArrowInvalid:
+        stamps = pc.strptime(candidates, format="%Y-%m-%d", unit="s", error_is_null=True)
+        same = pc.equal(pc.strftime(stamps, format="%Y-%m-%d"), candidates)
+        return null_where(pc.cast(stamps, pa.date32()), ~to_mask(same))
 
 
 def python_date(cell: str):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -108,14 +109,21 @@ def hash_rows(*columns: pa.Array) -> np.ndarray:
 
 @dataclass
 class KeyIndex:
-    """Exact membership of text values in a fixed set of keys, by sorted hashes.
+    """Exact membership of text values in a fixed set of keys, by 64-bit hashes.
 
-    A hash match is confirmed by comparing the text, so the answer is exact; each lookup
-    costs a hash and a binary search per value, not a new hash table per call.
+    The hashes sit in a hash table built once (pandas' UInt64 engine), so a lookup costs a
+    hash and a probe per value, not a new hash table per call as ``pc.is_in`` would. Every
+    hash match is confirmed by comparing the text, so the answer is exact. Should two keys
+    ever share a hash, lookups fall back to a binary search over the sorted hashes.
     """
 
-    hashes: np.ndarray
+    hashes: np.ndarray  # sorted
     keys: pa.Array  # the keys in the order of ``hashes``
+    table: pd.Index | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if not np.any(self.hashes[1:] == self.hashes[:-1]):
+            self.table = pd.Index(self.hashes)
 
     @classmethod
     def build(cls, keys: pa.Array | pa.ChunkedArray) -> KeyIndex:
@@ -135,21 +143,33 @@ class KeyIndex:
         found = np.zeros(len(hashed), bool)
         if len(self.hashes) == 0:
             return found
+        if self.table is None:
+            return self.contains_sorted(values, hashed, found)
+        position = self.table.get_indexer(hashed)
+        index = np.flatnonzero(position >= 0)
+        found[index] = self.same_text(values, index, position[index])
+        return found
+
+    def same_text(self, values, index: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """Whether each chosen value equals the key at its matched position."""
+        values_taken = pc.take(values, pa.array(index, pa.int64()))
+        keys_taken = self.keys.take(pa.array(position, pa.int64())).cast(values_taken.type)
+        return pc.fill_null(pc.equal(values_taken, keys_taken), False).to_numpy(
+            zero_copy_only=False
+        )
+
+    def contains_sorted(self, values, hashed: np.ndarray, found: np.ndarray) -> np.ndarray:
+        """Membership when keys share hashes: check each key of an equal-hash run."""
         position = np.searchsorted(self.hashes, hashed)
         position[position == len(self.hashes)] = 0
         candidate = self.hashes[position] == hashed
-        # equal hashes are adjacent: check every key sharing the hash, not just the first
         while candidate.any():
             index = np.flatnonzero(candidate)
-            values_taken = pc.take(values, pa.array(index))
-            keys_taken = self.keys.take(pa.array(position[index]))
-            same = pc.fill_null(pc.equal(values_taken, keys_taken.cast(values_taken.type)), False)
-            found[index[same.to_numpy(zero_copy_only=False)]] = True
+            found[index[self.same_text(values, index, position[index])]] = True
             position[index] += 1
-            more = position[index] < len(self.hashes)
+            more = index[position[index] < len(self.hashes)]
             candidate[:] = False
-            nxt = index[more]
-            candidate[nxt] = (~found[nxt]) & (self.hashes[position[nxt]] == hashed[nxt])
+            candidate[more] = ~found[more] & (self.hashes[position[more]] == hashed[more])
         return found
 
 
@@ -168,7 +188,7 @@ class DuplicateCounter:
         self.add_hashes(hash_rows(*columns))
 
     def add_hashes(self, hashes: np.ndarray) -> None:
-        top = (hashes >> np.uint64(64 - BUCKET_BITS)).astype(np.intp)
+        top = (hashes >> np.uint64(64 - BUCKET_BITS)).astype(np.uint8)  # radix-sorted
         order = np.argsort(top, kind="stable")
         bounds = np.searchsorted(top[order], np.arange((1 << BUCKET_BITS) + 1))
         for b in range(1 << BUCKET_BITS):

@@ -9,6 +9,7 @@ the sorter's own scratch space, deleted as each bucket is read.
 
 from __future__ import annotations
 
+import resource
 import shutil
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -21,8 +22,8 @@ import pyarrow.compute as pc
 
 SORT_KEYS = ("app_id", "ifw_number")
 PREFIX_CHARS = 4  # about 340 buckets for the real app_id range, each well under 50 MB
-MAX_OPEN_FILES = 256
-IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
+MAX_OPEN_FILES = 1000  # at most; less when the process may not open that many
+IPC_OPTIONS = pa.ipc.IpcWriteOptions()  # uncompressed: cheaper than lz4 on local disk
 
 
 SORT_ORDER = [(name, "ascending") for name in SORT_KEYS]
@@ -42,23 +43,27 @@ class BucketSorter:
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def write(self, batch: pa.RecordBatch) -> None:
-        """Sort a batch and append each of its bucket runs to that bucket's file."""
+        """Group a batch's rows by bucket and append each group to its bucket's file."""
         if batch.num_rows == 0:
             return
-        ordered = pa.Table.from_batches([batch]).sort_by(SORT_ORDER).combine_chunks()
-        prefixes = pc.utf8_slice_codeunits(ordered.column("app_id"), 0, PREFIX_CHARS)
-        prefixes = prefixes.combine_chunks().to_numpy(zero_copy_only=False)
-        starts = np.flatnonzero(np.r_[True, prefixes[1:] != prefixes[:-1]])
-        ends = np.r_[starts[1:], len(prefixes)]
-        for start, end in zip(starts, ends, strict=True):
-            self.writer(str(prefixes[start])).write_table(ordered.slice(start, end - start))
+        codes = pc.dictionary_encode(
+            pc.utf8_slice_codeunits(batch.column("app_id"), 0, PREFIX_CHARS)
+        )
+        names = codes.dictionary.to_pylist()
+        index = codes.indices.to_numpy()
+        order = np.argsort(index, kind="stable")
+        grouped = batch.take(pa.array(order))
+        bounds = np.searchsorted(index[order], np.arange(len(names) + 1))
+        for code, name in enumerate(names):
+            start, end = bounds[code], bounds[code + 1]
+            self.writer(name).write_batch(grouped.slice(start, end - start))
 
     def writer(self, bucket: str) -> pa.ipc.RecordBatchStreamWriter:
         """The open writer of a bucket; the least recently used is closed past the limit."""
         if bucket in self.writers:
             self.writers.move_to_end(bucket)
             return self.writers[bucket]
-        if len(self.writers) >= MAX_OPEN_FILES:
+        if len(self.writers) >= open_file_budget():
             _, oldest = self.writers.popitem(last=False)
             oldest.close()
         path = self.folder / f"{self.files_made:06d}.arrows"
@@ -79,6 +84,12 @@ class BucketSorter:
             for path in self.parts[bucket]:
                 path.unlink()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def open_file_budget() -> int:
+    """How many bucket files may be open at once, leaving room for everything else."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(16, min(MAX_OPEN_FILES, soft - 128))
 
 
 def read_stream(path: Path) -> pa.Table:

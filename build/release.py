@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,9 +67,15 @@ class ReleaseSink:
 
     def close(self) -> dict:
         """Write the rows in key order, then close every file."""
-        for batch in self.sorter.sorted_batches():
-            self.parquet.write(batch)
-            self.csv.write(batch)
+        with ThreadPoolExecutor(1, thread_name_prefix="ptoffact-csv") as pool:
+            pending = None
+            for batch in self.sorter.sorted_batches():
+                if pending is not None:
+                    pending.result()  # CSV batches stay in order
+                pending = pool.submit(self.csv.write, batch)
+                self.parquet.write(batch)
+            if pending is not None:
+                pending.result()
         return {
             "shards": self.parquet.close(),
             "csv": self.csv.close(),

@@ -17,6 +17,7 @@ from . import findings as F
 from .convert import convert, to_mask
 from .findings import Finding, FindingBlock
 from .keys import KeyIndex
+from .patterns import pattern_check
 from .read import BadRow, RawBatch
 from .schema import Field, TableSchema, arrow_type, to_arrow
 
@@ -71,7 +72,7 @@ def constraint_failures(field: Field, values: pa.Array) -> list[tuple[str, np.nd
     c = field.constraints
     checks: list[tuple[str, pa.Array]] = []
     if "pattern" in c:
-        checks.append(("pattern", pc.match_substring_regex(values, f"^(?:{c['pattern']})$")))
+        checks.append(("pattern", pattern_check(c["pattern"])(values)))
     if "enum" in c:
         allowed = pa.array(c["enum"], arrow_type(field) if field.type != "integer" else pa.int64())
         checks.append(("enum", pc.is_in(values, value_set=allowed)))
@@ -92,9 +93,17 @@ def constraint_note(name: str, value: object) -> str:
     return f'constraint "{name}" is "{value}"'
 
 
-def check_field(field: Field, text: pa.Array, blank: np.ndarray):
+def empty_cells(text: pa.Array) -> np.ndarray:
+    """Cells holding the empty string (the schemas' missing value), read off the offsets."""
+    if text.null_count:
+        return to_mask(pc.equal(text, ""))
+    width = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    offsets = np.frombuffer(text.buffers()[1], width)[text.offset : text.offset + len(text) + 1]
+    return offsets[1:] == offsets[:-1]
+
+
+def check_field(field: Field, text: pa.Array, missing: np.ndarray, blank: np.ndarray):
     """Type one column and find its type and constraint errors (blank rows excepted)."""
-    missing = to_mask(pc.equal(text, ""))
     values, type_error = convert(field, text, missing)
     blocks = []
     bad_type = type_error & ~blank
@@ -188,15 +197,14 @@ class TableChecker:
 
     def check_text(self, text: pa.RecordBatch, rows: np.ndarray, file: str) -> CheckedBatch:
         """Type and check a batch whose columns are in schema order."""
-        blank = np.ones(text.num_rows, bool)
-        for column in text.columns:
-            blank &= to_mask(pc.equal(column, ""))
+        missing = [empty_cells(column) for column in text.columns]
+        blank = np.logical_and.reduce(missing) if missing else np.zeros(0, bool)
         blocks: list[FindingBlock] = []
         if blank.any():
             blocks.append(block(F.BLANK_ROW, None, "the row is blank", blank, None))
         arrays = []
-        for f in self.schema.fields:
-            values, found = check_field(f, text.column(f.name), blank)
+        for f, empty in zip(self.schema.fields, missing, strict=True):
+            values, found = check_field(f, text.column(f.name), empty, blank)
             arrays.append(values)
             blocks.extend(found)
         typed = pa.RecordBatch.from_arrays(arrays, names=self.schema.field_names)

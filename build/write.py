@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 SHARD_BYTES = 500 << 20
 ROW_GROUP_BYTES = 128 << 20
 HASH_BLOCK = 1 << 20
+GZIP_LEVEL = 1  # 4x faster than level 6 for files about 25% larger; Parquet is the main copy
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,9 @@ class GzipCsv:
     def __post_init__(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.raw = open(self.path, "wb")  # noqa: SIM115 (closed in close())
-        self.gzip = gzip.GzipFile(filename="", mode="wb", fileobj=self.raw, mtime=0)
+        self.gzip = gzip.GzipFile(
+            filename="", mode="wb", fileobj=self.raw, mtime=0, compresslevel=GZIP_LEVEL
+        )
         self.writer: pcsv.CSVWriter | None = None
 
     def write(self, batch: pa.RecordBatch) -> None:
