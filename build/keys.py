@@ -98,13 +98,18 @@ def tail_hash(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.n
         return sums[ends] - sums[ends - lengths]
 
 
+def combine(*hashes: np.ndarray) -> np.ndarray:
+    """One hash from several per-row hashes (order matters)."""
+    combined = np.zeros(len(hashes[0]), np.uint64)
+    with np.errstate(over="ignore"):
+        for h in hashes:
+            combined = mix(combined * PRIME + h)
+    return combined
+
+
 def hash_rows(*columns: pa.Array) -> np.ndarray:
     """One 64-bit hash per row of several text columns together."""
-    combined = np.zeros(len(columns[0]), np.uint64)
-    with np.errstate(over="ignore"):
-        for column in columns:
-            combined = mix(combined * PRIME + hash_strings(column))
-    return combined
+    return combine(*(hash_strings(column) for column in columns))
 
 
 @dataclass
@@ -130,16 +135,31 @@ class KeyIndex:
         if isinstance(keys, pa.ChunkedArray):
             keys = keys.combine_chunks()
         keys = keys.drop_null()
-        hashes = hash_strings(keys)
+        return cls.from_hashes(hash_strings(keys), keys)
+
+    @classmethod
+    def from_hashes(cls, hashes: np.ndarray, keys: pa.Array) -> KeyIndex:
         order = np.argsort(hashes, kind="stable")
         return cls(hashes[order], keys.take(pa.array(order)))
+
+    def merged(self, other: KeyIndex) -> KeyIndex:
+        """One index of the keys of both."""
+        keys = pa.concat_arrays([self.keys, other.keys.cast(self.keys.type)])
+        return KeyIndex.from_hashes(np.concatenate([self.hashes, other.hashes]), keys)
 
     def __len__(self) -> int:
         return len(self.hashes)
 
-    def contains(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-        """True where a value is one of the keys (nulls are never contained)."""
-        hashed = hash_strings(values)
+    def contains(self, values: pa.Array | pa.ChunkedArray, exact: bool = True) -> np.ndarray:
+        """True where a value is one of the keys (nulls are never contained).
+
+        With ``exact=False`` a hash match is taken as a match without comparing the text
+        (for counts, where a 1 in 10**9 chance of a miscount is acceptable).
+        """
+        return self.contains_hashed(values, hash_strings(values), exact)
+
+    def contains_hashed(self, values, hashed: np.ndarray, exact: bool = True) -> np.ndarray:
+        """As :meth:`contains`, given the values' hashes."""
         found = np.zeros(len(hashed), bool)
         if len(self.hashes) == 0:
             return found
@@ -147,7 +167,9 @@ class KeyIndex:
             return self.contains_sorted(values, hashed, found)
         position = self.table.get_indexer(hashed)
         index = np.flatnonzero(position >= 0)
-        found[index] = self.same_text(values, index, position[index])
+        found[index] = self.same_text(values, index, position[index]) if exact else True
+        if not exact and values.null_count:
+            found &= pc.is_valid(values).to_numpy(zero_copy_only=False)
         return found
 
     def same_text(self, values, index: np.ndarray, position: np.ndarray) -> np.ndarray:
@@ -171,6 +193,42 @@ class KeyIndex:
             candidate[:] = False
             candidate[more] = ~found[more] & (self.hashes[position[more]] == hashed[more])
         return found
+
+
+@dataclass
+class GrowingKeySet:
+    """Keys added batch by batch, with exact membership of everything added so far.
+
+    Batches become indexes that are merged whenever one is no bigger than twice the next
+    (as in a log-structured merge), so a lookup probes a handful of hash tables, never one
+    per batch.
+    """
+
+    levels: list[KeyIndex] = field(default_factory=list)
+
+    def add(self, keys: pa.Array) -> None:
+        """Add keys (distinct, not null, not already present)."""
+        self.levels.append(KeyIndex.build(keys))
+        while len(self.levels) > 1 and len(self.levels[-2]) <= 2 * len(self.levels[-1]):
+            newer, older = self.levels.pop(), self.levels.pop()
+            self.levels.append(older.merged(newer))
+
+    def contains(self, values: pa.Array) -> np.ndarray:
+        hashed = hash_strings(values)
+        found = np.zeros(len(hashed), bool)
+        for level in self.levels:
+            found |= level.contains_hashed(values, hashed)
+        return found
+
+    def index(self, key_type: pa.DataType) -> KeyIndex:
+        """Every key added, as one index."""
+        if not self.levels:
+            return KeyIndex.build(pa.array([], key_type))
+        whole = self.levels[0]
+        for level in self.levels[1:]:
+            whole = whole.merged(level)
+        self.levels = [whole]
+        return whole
 
 
 @dataclass

@@ -7,7 +7,9 @@ a table are kept (as Arrow arrays) only where a later table refers to them.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Protocol
 
@@ -26,6 +28,7 @@ from .read import DEFAULT_CHUNK_BYTES, EncodingProblem, RawBatch, read_csv_file
 from .rowprogress import Progress
 from .schema import TABLES, TableSchema, load_schema, to_arrow
 from .sources import SourceFile
+from .stopwatch import Stopwatch
 from .validate import CheckedBatch, TableChecker, label_findings
 
 POLICIES = ("fail", "quarantine")
@@ -63,6 +66,7 @@ class RunResult:
     policy: str
     tables: dict[str, TableResult]
     log: FindingLog
+    watch: Stopwatch = field(default_factory=Stopwatch)
 
     @property
     def ok(self) -> bool:
@@ -96,7 +100,9 @@ class TableRun:
     context: Context
     sink: TableSink | None
     result: TableResult
+    watch: Stopwatch
     kept_keys: list[pa.Array] = field(default_factory=list)
+    quirks_pending: Future | None = None
 
     def __post_init__(self) -> None:
         self.checker = TableChecker(self.schema, references=self.references)
@@ -105,10 +111,13 @@ class TableRun:
 
     def run_file(self, source: SourceFile, chunk_bytes: int, progress: Progress) -> None:
         try:
-            for i, raw in enumerate(prefetch(read_batches(source, chunk_bytes))):
+            batches = self.watch.timed("read (worker thread)", read_batches(source, chunk_bytes))
+            for i, raw in enumerate(prefetch(batches)):
                 if i == 0 and not self.labels_ok(raw):
                     return
-                for checked in self.checker.check(raw):
+                with self.watch.stage("check"):
+                    checked_batches = self.checker.check(raw)
+                for checked in checked_batches:
                     self.take(checked)
                 progress.advance(len(raw.rows) + len(raw.bad_rows), raw.nbytes)
         except EncodingProblem as problem:
@@ -147,14 +156,26 @@ class TableRun:
         typed = cast_to(checked.table.filter(good), self.arrow_schema)
         self.result.rows_read += checked.table.num_rows
         self.result.rows_valid += typed.num_rows
-        self.quirks.observe(typed)
-        if self.schema.primary_key:
+        self.observe_quirks(typed)
+        if self.schema.primary_key and self.policy == "quarantine":
             self.kept_keys.append(typed.column(self.schema.primary_key[0]))
         if self.sink is None:
             return
-        self.sink.write(typed)
+        with self.watch.stage("write: spill in key order"):
+            self.sink.write(typed)
         if bad.any():
             self.quarantine(checked, bad, cascaded)
+
+    def observe_quirks(self, typed: pa.RecordBatch) -> None:
+        """Measure quirks on a worker thread, one batch at a time, in order."""
+        with self.watch.stage("wait for quirks"):
+            if self.quirks_pending is not None:
+                self.quirks_pending.result()
+        self.quirks_pending = quirk_pool().submit(self.timed_observe, typed)
+
+    def timed_observe(self, typed: pa.RecordBatch) -> None:
+        with self.watch.stage("quirks (worker thread)"):
+            self.quirks.observe(typed)
 
     def cascade(self, typed: pa.RecordBatch) -> np.ndarray:
         """Rows whose reference exists but whose referenced row was quarantined."""
@@ -177,11 +198,20 @@ class TableRun:
         self.result.rows_quarantined += len(index)
 
     def finish(self) -> KeyIndex | None:
-        self.result.quirks = self.quirks.summary()
-        if self.schema.primary_key:
+        if self.quirks_pending is not None:
+            self.quirks_pending.result()
+        with self.watch.stage("quirks"):
+            self.result.quirks = self.quirks.summary()
+        if self.schema.primary_key and self.policy == "quarantine":
             key_type = self.arrow_schema.field(self.schema.primary_key[0]).type
             return KeyIndex.build(pa.chunked_array(self.kept_keys, key_type))
         return None
+
+
+@cache
+def quirk_pool() -> ThreadPoolExecutor:
+    """The one thread that measures quirks while the next batch is checked."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptoffact-quirks")
 
 
 def reasons_for(checked: CheckedBatch, index: np.ndarray, cascaded: np.ndarray | None) -> pa.Array:
@@ -224,6 +254,7 @@ def run_tables(
     kept: dict[str, KeyIndex | None] = {}
     context = Context()
     results: dict[str, TableResult] = {}
+    watch = Stopwatch()
     for table in TABLES:
         result = TableResult(table, sources[table])
         run = TableRun(
@@ -235,6 +266,7 @@ def run_tables(
             context,
             None if sinks is None else sinks[table],
             result,
+            watch,
         )
         progress.start(table)
         for source in sources[table]:
@@ -242,9 +274,10 @@ def run_tables(
         progress.finish()
         kept_keys = run.finish()
         if table == "office_actions":
-            share_office_keys(run, result, references, kept, context, kept_keys)
+            with watch.stage("index keys"):
+                share_office_keys(run, result, references, kept, context, kept_keys)
         results[table] = result
-    return RunResult(policy, results, log)
+    return RunResult(policy, results, log, watch)
 
 
 def share_office_keys(run, result, references, kept, context, kept_keys) -> None:

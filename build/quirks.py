@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .keys import DuplicateCounter, KeyIndex, mix
+from .keys import DuplicateCounter, KeyIndex, combine, hash_strings, mix
 
 CLAIM_LIST = r"^[0-9]+(,[0-9]+)*$"
 DAY_OFFSET = 1 << 19  # days since 1970 fit in 20 bits from about 400 BC to AD 3400
@@ -155,16 +155,19 @@ class CitationQuirks:
     pairs: DuplicateCounter = field(default_factory=DuplicateCounter)
 
     def observe(self, batch: pa.RecordBatch) -> None:
-        app_id, ifw = batch.column("app_id"), batch.column("ifw_number")
+        app_id, ifw = batch.column("app_id"), batch.column("ifw_number").drop_null()
+        app_hashes = hash_strings(app_id)
         if self.context.office_app_ids is not None:
-            self.app_id_unknown += int((~self.context.office_app_ids.contains(app_id)).sum())
-        self.ifw_number_empty += ifw.null_count
+            known = self.context.office_app_ids.contains_hashed(app_id, app_hashes, exact=False)
+            self.app_id_unknown += int((~known).sum())
+        self.ifw_number_empty += batch.num_rows - len(ifw)
         if self.context.office_ifw_numbers is not None:
-            known = self.context.office_ifw_numbers.contains(ifw)
-            self.ifw_number_unknown += int((~known).sum()) - ifw.null_count
+            known = self.context.office_ifw_numbers.contains(ifw, exact=False)
+            self.ifw_number_unknown += int((~known).sum())
         self.action_types += value_counts(batch.column("action_type"))
         self.parsed_lengths += length_counts(batch.column("parsed"))
-        self.pairs.add(app_id, batch.column("citation_pat_pgpub_id"))
+        citation = hash_strings(batch.column("citation_pat_pgpub_id"))
+        self.pairs.add_hashes(combine(app_hashes, citation))
 
     def summary(self) -> dict:
         return {

@@ -103,6 +103,7 @@ def report_json(result: RunResult, sources: list[SourceRecord]) -> dict:
         "error_count": result.log.total,
         "examples_per_type": result.log.examples_per_type,
         "sources": [s.to_json() for s in sources],
+        "seconds_per_stage": result.watch.to_json(),
         "tables": tables,
     }
 
@@ -200,18 +201,20 @@ def build_release(
             chunk_bytes=chunk_bytes,
             keep_all=keep_all,
         )
-        report = report_json(result, records)
-        if report_path is not None:
-            write_report(report_path, report)
         if not result.ok:
+            report = report_json(result, records)
             failed = report_path or failed_report_path(out)
             write_report(failed, report)
             raise DataInvalid(invalid_message(result, failed))
+        if report_path is not None:
+            write_report(report_path, report_json(result, records))
         closed = {}
         for table in TABLES:
             progress.note(f"{table}: writing {result.tables[table].rows_valid:,} rows in key order")
-            closed[table] = sinks[table].close()
+            with result.watch.stage("write: sort, Parquet, gzip CSV"):
+                closed[table] = sinks[table].close()
         progress.note("writing the dataset card and datapackage.json")
+        report = report_json(result, records)
         write_report(work / REPORT_NAME, report)
         write_json(work / "datapackage.json", release_datapackage(work, closed, result, records))
         parquet_bytes = {t: sum(s.bytes for s in closed[t]["shards"]) for t in TABLES}

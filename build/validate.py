@@ -7,7 +7,10 @@ checked. All checks are Arrow or numpy operations over whole columns.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import pyarrow as pa
@@ -16,7 +19,7 @@ import pyarrow.compute as pc
 from . import findings as F
 from .convert import convert, to_mask
 from .findings import Finding, FindingBlock
-from .keys import KeyIndex
+from .keys import GrowingKeySet, KeyIndex
 from .patterns import pattern_check
 from .read import BadRow, RawBatch
 from .schema import Field, TableSchema, arrow_type, to_arrow
@@ -122,6 +125,12 @@ def check_field(field: Field, text: pa.Array, missing: np.ndarray, blank: np.nda
     return values, blocks
 
 
+@cache
+def field_pool() -> ThreadPoolExecutor:
+    """Threads that check columns side by side (Arrow kernels release the GIL)."""
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="ptoffact-check")
+
+
 def block(kind: str, field_name: str | None, note: str, mask: np.ndarray, text) -> FindingBlock:
     """A finding block for the rows where ``mask`` holds."""
     index = np.flatnonzero(mask)
@@ -160,8 +169,7 @@ class TableChecker:
 
     schema: TableSchema
     references: dict[str, KeyIndex | None] = field(default_factory=dict)  # table -> its keys
-    seen_keys: list[pa.Array] = field(default_factory=list)
-    seen_indexes: list[KeyIndex] = field(default_factory=list)
+    seen: GrowingKeySet = field(default_factory=GrowingKeySet)
     arrow_schema: pa.Schema = field(init=False)
 
     def __post_init__(self) -> None:
@@ -203,8 +211,11 @@ class TableChecker:
         if blank.any():
             blocks.append(block(F.BLANK_ROW, None, "the row is blank", blank, None))
         arrays = []
-        for f, empty in zip(self.schema.fields, missing, strict=True):
-            values, found = check_field(f, text.column(f.name), empty, blank)
+        checks = [
+            (f, text.column(f.name), empty, blank)
+            for f, empty in zip(self.schema.fields, missing, strict=True)
+        ]
+        for values, found in field_pool().map(lambda args: check_field(*args), checks):
             arrays.append(values)
             blocks.extend(found)
         typed = pa.RecordBatch.from_arrays(arrays, names=self.schema.field_names)
@@ -232,27 +243,17 @@ class TableChecker:
         if null.any():
             note = 'cells composing the primary keys are all "None"'
             blocks.append(block(F.PRIMARY_KEY, name, note, null, None))
-        repeated = repeated_within(keys) | self.seen_before(keys)
-        repeated &= ~null
+        seen_before = self.seen.contains(keys)
+        repeated = (repeated_within(keys) | seen_before) & ~null
         if repeated.any():
             note = "the same key appears in an earlier row"
             blocks.append(block(F.PRIMARY_KEY, name, note, repeated, keys.cast(pa.string())))
-        fresh = pc.unique(keys.filter(pa.array(~null)))
-        self.seen_keys.append(fresh)
-        self.seen_indexes.append(KeyIndex.build(fresh))
+        self.seen.add(pc.unique(keys.filter(pa.array(~null & ~seen_before))))
         return blocks
 
-    def seen_before(self, keys: pa.Array) -> np.ndarray:
-        """Keys already seen in earlier batches of this table."""
-        seen = np.zeros(len(keys), bool)
-        for index in self.seen_indexes:
-            seen |= index.contains(keys)
-        return seen
-
     def all_keys(self) -> KeyIndex:
-        """Every key value of the table so far, indexed for lookups."""
-        key_type = self.arrow_schema.field(self.schema.primary_key[0]).type
-        return KeyIndex.build(pa.chunked_array(self.seen_keys, key_type))
+        """Every key value of the table, indexed for lookups."""
+        return self.seen.index(self.arrow_schema.field(self.schema.primary_key[0]).type)
 
     def foreign_key_blocks(self, typed: pa.RecordBatch, fk: dict) -> list[FindingBlock]:
         """Values that are not keys of the referenced table (nulls are not checked)."""

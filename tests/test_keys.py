@@ -55,3 +55,23 @@ def test_duplicate_counter_matches_exact_grouping() -> None:
     counts = grouped.column("count_all")
     expected = pc.sum(pc.filter(counts, pc.greater(counts, 1))).as_py()
     assert counter.result() == expected > 0
+
+
+def test_growing_key_set_merges_and_stays_exact() -> None:
+    from ptoffact_build.keys import GrowingKeySet
+
+    keys = GrowingKeySet()
+    for start in range(0, 10_000, 500):
+        keys.add(pa.array([f"K{n}" for n in range(start, start + 500)]))
+        assert len(keys.levels) <= 6
+    probe = pa.array(["K0", "K9999", "K10000", "k5", None, "K4321"])
+    assert keys.contains(probe).tolist() == [True, True, False, False, False, True]
+    whole = keys.index(pa.string())
+    assert len(whole) == 10_000 and whole.contains(probe).tolist() == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        True,
+    ]
