@@ -37,9 +37,22 @@ def convert_string(field: Field, text: pa.Array, missing: np.ndarray) -> Convert
 
 def matches_any(text: pa.Array, words: list[str]) -> np.ndarray:
     """Cells equal to one of ``words``."""
-    if len(words) == 1:
-        return to_mask(pc.equal(text, words[0]))
+    if len(words) == 1 and len(words[0].encode()) == 1 and pa.types.is_string(text.type):
+        return equals_byte(text, words[0].encode()[0])
     return to_mask(pc.is_in(text, value_set=pa.array(words, pa.string())))
+
+
+def equals_byte(text: pa.Array, byte: int) -> np.ndarray:
+    """Cells that are exactly one given byte, read off Arrow's buffers (nulls are not)."""
+    offsets = np.frombuffer(text.buffers()[1], np.int32)[text.offset : text.offset + len(text) + 1]
+    data = text.buffers()[2]
+    if data is None or len(data) == 0:
+        return np.zeros(len(text), bool)
+    first = np.frombuffer(data, np.uint8)[np.minimum(offsets[:-1], len(data) - 1)]
+    same = (np.diff(offsets) == 1) & (first == byte)
+    if text.null_count:
+        same &= pc.is_valid(text).to_numpy(zero_copy_only=False)
+    return same
 
 
 def convert_boolean(field: Field, text: pa.Array, missing: np.ndarray) -> Converted:

@@ -1,101 +1,47 @@
 """64-bit hashes of text columns, exact key lookups, and counting repeated composite keys.
 
-Hashing is vectorised over whole columns: the first 32 bytes of each value are read as four
-64-bit words straight from Arrow's data buffer (no per-byte work); only the rare longer
-values hash their remaining bytes byte by byte. With 64-bit hashes the chance that two
-different keys collide among 60 million rows is about one in ten thousand, so hashes serve
-quirk counts directly, and exact checks verify every hash match against the text.
+Hashing is vectorised over whole columns. With 64-bit hashes the chance that two different
+keys collide among 60 million rows is about one in ten thousand, so hashes serve quirk
+counts directly, and exact checks verify every hash match against the text.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
 PRIME = np.uint64(0x100000001B3)
 NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
-WORDS = 4  # 64-bit words read per value: the first 32 bytes
-WORD_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], np.uint64)
+HASH_SEED = 0x5EED
 BUCKET_BITS = 4  # DuplicateCounter keeps hashes in 16 buckets by their top bits
-_powers = np.ones(1, np.uint64)
 
 
 def mix(x: np.ndarray) -> np.ndarray:
-    """A finaliser that spreads every input bit over the output (splitmix64)."""
+    """A bijective finaliser that spreads every input bit over the output (splitmix64)."""
     with np.errstate(over="ignore"):
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         return x ^ (x >> np.uint64(31))
 
 
-def buffers_of(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """The offsets (int64) and the data bytes of a large_string array."""
-    n = len(column)
-    offsets = np.frombuffer(column.buffers()[1], np.int64)[column.offset : column.offset + n + 1]
-    data_buffer = column.buffers()[2]
-    data = np.frombuffer(data_buffer, np.uint8) if data_buffer else np.empty(0, np.uint8)
-    return offsets, data
-
-
 def hash_strings(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """A 64-bit hash of each value of a text column (nulls share one hash)."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    column = column.cast(pa.large_string())
+    """A 64-bit hash of each value of a text column (nulls share one hash).
+
+    Polars hashes Arrow's buffers in place, in compiled code; the hashes are stable within
+    a process, which is all the lookups and counts here need.
+    """
     if len(column) == 0:
         return np.empty(0, np.uint64)
-    offsets, data = buffers_of(column)
-    starts, lengths = offsets[:-1], np.diff(offsets)
-    padded = np.zeros(len(data) + 8 * WORDS, np.uint8)
-    padded[: len(data)] = data
-    hashed = mix(lengths.astype(np.uint64) * PRIME)
-    words = min(WORDS, -(-int(lengths.max()) // 8))  # only the words some value reaches
-    with np.errstate(over="ignore"):
-        for k in range(words):
-            hashed = mix(hashed * PRIME + word_at(padded, starts + 8 * k, lengths - 8 * k))
-    long = np.flatnonzero(lengths > 8 * WORDS)
-    if len(long):
-        hashed[long] = mix(
-            hashed[long] ^ tail_hash(data, starts[long] + 8 * WORDS, lengths[long] - 8 * WORDS)
-        )
-    valid = pc.is_valid(column).to_numpy(zero_copy_only=False)
-    return np.where(valid, hashed, NULL_HASH)
-
-
-def word_at(padded: np.ndarray, positions: np.ndarray, remaining: np.ndarray) -> np.ndarray:
-    """The 8 bytes at each position as a little-endian word, bytes past the value zeroed."""
-    words = np.ndarray((len(padded) - 7,), "<u8", buffer=padded, strides=(1,))
-    return words[positions] & WORD_MASKS[np.clip(remaining, 0, 8)]
-
-
-def powers(n: int) -> np.ndarray:
-    """PRIME ** i modulo 2**64 for i < n (cached and grown as needed)."""
-    global _powers
-    if len(_powers) < n:
-        size = max(n, 2 * len(_powers))
-        grown = np.full(size, PRIME, np.uint64)
-        grown[0] = 1
-        with np.errstate(over="ignore"):
-            _powers = np.multiply.accumulate(grown)
-    return _powers[:n]
-
-
-def tail_hash(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """A polynomial hash of byte ranges, for the few values longer than 32 bytes."""
-    index = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-    position = index - np.repeat(starts, lengths)
-    with np.errstate(over="ignore"):
-        weighted = (data[index].astype(np.uint64) + np.uint64(1)) * powers(int(lengths.max()) + 1)[
-            position
-        ]
-        sums = np.concatenate([[np.uint64(0)], np.cumsum(weighted, dtype=np.uint64)])
-    ends = np.cumsum(lengths)
-    with np.errstate(over="ignore"):
-        return sums[ends] - sums[ends - lengths]
+    hashed = pl.from_arrow(column).hash(seed=HASH_SEED).to_numpy()
+    if column.null_count:
+        hashed = np.where(pc.is_valid(column).to_numpy(zero_copy_only=False), hashed, NULL_HASH)
+    return hashed
 
 
 def combine(*hashes: np.ndarray) -> np.ndarray:
@@ -253,8 +199,11 @@ class DuplicateCounter:
             self.buckets[b].append(hashes[order[bounds[b] : bounds[b + 1]]])
 
     def result(self) -> int:
-        """Rows in groups of two or more."""
-        return sum(rows_in_groups(np.concatenate(chunks)) for chunks in self.buckets if chunks)
+        """Rows in groups of two or more (buckets sorted on two threads: numpy frees the GIL)."""
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            filled = [chunks for chunks in self.buckets if chunks]
+            counts = pool.map(lambda chunks: rows_in_groups(np.concatenate(chunks)), filled)
+            return sum(counts)
 
 
 def rows_in_groups(hashes: np.ndarray) -> int:

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 SORT_KEYS = ("app_id", "ifw_number")
 PREFIX_CHARS = 4  # about 340 buckets for the real app_id range, each well under 50 MB
+SPILL_BUFFER_BYTES = 128 << 20  # rows gathered per bucket before a write
 MAX_OPEN_FILES = 1000  # at most; less when the process may not open that many
 IPC_OPTIONS = pa.ipc.IpcWriteOptions()  # uncompressed: cheaper than lz4 on local disk
 
@@ -38,6 +39,9 @@ class BucketSorter:
     writers: OrderedDict = field(default_factory=OrderedDict)  # bucket -> open IPC writer
     parts: dict[str, list[Path]] = field(default_factory=dict)  # bucket -> its files
     files_made: int = 0
+    pending: dict[str, list[pa.RecordBatch]] = field(default_factory=dict)  # not yet on disk
+    pending_bytes: int = 0
+    buffer_bytes: int = SPILL_BUFFER_BYTES
 
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -56,7 +60,17 @@ class BucketSorter:
         bounds = np.searchsorted(index[order], np.arange(len(names) + 1))
         for code, name in enumerate(names):
             start, end = bounds[code], bounds[code + 1]
-            self.writer(name).write_batch(grouped.slice(start, end - start))
+            self.pending.setdefault(name, []).append(grouped.slice(start, end - start))
+        self.pending_bytes += grouped.nbytes
+        if self.pending_bytes >= self.buffer_bytes:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every bucket's pending rows to its file, one write per bucket."""
+        for name, batches in self.pending.items():
+            self.writer(name).write_table(pa.Table.from_batches(batches).combine_chunks())
+        self.pending.clear()
+        self.pending_bytes = 0
 
     def writer(self, bucket: str) -> pa.ipc.RecordBatchStreamWriter:
         """The open writer of a bucket; the least recently used is closed past the limit."""
@@ -75,15 +89,31 @@ class BucketSorter:
 
     def sorted_batches(self) -> Iterator[pa.RecordBatch]:
         """Every row, in key order, one bucket at a time; the spill files are removed."""
+        self.flush()
         for writer in self.writers.values():
             writer.close()
         self.writers.clear()
         for bucket in sorted(self.parts):
             table = pa.concat_tables(read_stream(path) for path in self.parts[bucket])
-            yield from table.sort_by(SORT_ORDER).combine_chunks().to_batches()
+            yield from sort_table(table).to_batches()
             for path in self.parts[bucket]:
                 path.unlink()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def sort_table(table: pa.Table) -> pa.Table:
+    """The rows in key order. Application numbers are 8 digits, so within a bucket they
+    sort as integers, which is several times faster than comparing text."""
+    try:
+        numbers = pc.cast(table.column(SORT_KEYS[0]), pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return table.sort_by(SORT_ORDER).combine_chunks()
+    keyed = pa.table({"number": numbers, "rest": table.column(SORT_KEYS[1])})
+    lengths = pc.utf8_length(table.column(SORT_KEYS[0]))
+    if pc.min(lengths).as_py() != pc.max(lengths).as_py():  # same length: same order
+        return table.sort_by(SORT_ORDER).combine_chunks()
+    order = pc.sort_indices(keyed, sort_keys=[("number", "ascending"), ("rest", "ascending")])
+    return table.take(order).combine_chunks()
 
 
 def open_file_budget() -> int:

@@ -152,8 +152,8 @@ class TableRun:
         if cascaded is not None:
             bad |= cascaded
             self.result.rows_cascaded += int(cascaded.sum())
-        good = pa.array(~bad)
-        typed = cast_to(checked.table.filter(good), self.arrow_schema)
+        kept = checked.table.filter(pa.array(~bad)) if bad.any() else checked.table
+        typed = cast_to(kept, self.arrow_schema)
         self.result.rows_read += checked.table.num_rows
         self.result.rows_valid += typed.num_rows
         self.observe_quirks(typed)
@@ -231,7 +231,10 @@ def reasons_for(checked: CheckedBatch, index: np.ndarray, cascaded: np.ndarray |
 
 def cast_to(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     """The checked columns in their release types (e.g. int64 → int8 where bounded)."""
-    arrays = [pc.cast(batch.column(f.name), f.type) for f in schema]
+    arrays = [
+        column if column.type == f.type else pc.cast(column, f.type)
+        for column, f in zip(batch.columns, schema, strict=True)
+    ]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 

@@ -24,10 +24,13 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from .errors import SourceError
+from .inflate import fast_gzip, fast_zlib, open_gzip, open_member
+from .prefetch import prefetch
 from .sources import SourceFile
 
 DEFAULT_CHUNK_BYTES = 16 << 20
 BOM = b"\xef\xbb\xbf"
+QUOTE = ord('"')
 
 
 @dataclass
@@ -65,11 +68,11 @@ def open_csv_bytes(source: SourceFile) -> Iterator[BinaryIO]:
     path = source.path
     try:
         if source.kind == "csv.zip":
-            with zipfile.ZipFile(path) as archive:
-                yield open_only_member(archive, source)
+            with zipfile.ZipFile(path) as archive, open_only_member(archive, source) as member:
+                yield member
         elif source.kind == "csv.gz":
-            with gzip.open(path, "rb") as stream:
-                yield stream  # type: ignore[misc]
+            with open_gzip(path) as stream:
+                yield stream
         else:
             with open(path, "rb") as stream:
                 yield stream
@@ -77,7 +80,7 @@ def open_csv_bytes(source: SourceFile) -> Iterator[BinaryIO]:
         raise SourceError(f"{path}: no such file") from exc
     except zipfile.BadZipFile as exc:
         raise SourceError(f"{path}: not a readable zip archive ({exc})") from exc
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+    except (gzip.BadGzipFile, fast_gzip.BadGzipFile, EOFError, zlib.error, fast_zlib.error) as exc:
         raise SourceError(f"{path}: corrupt compressed data ({exc})") from exc
 
 
@@ -87,7 +90,7 @@ def open_only_member(archive: zipfile.ZipFile, source: SourceFile) -> BinaryIO:
     if len(members) != 1:
         names = ", ".join(m.filename for m in members) or "nothing"
         raise SourceError(f"{source.path}: expected one CSV inside, found {names}")
-    return archive.open(members[0])  # type: ignore[return-value]
+    return open_member(archive, members[0])
 
 
 def iter_chunks(stream: BinaryIO, chunk_bytes: int) -> Iterator[bytes]:
@@ -96,25 +99,34 @@ def iter_chunks(stream: BinaryIO, chunk_bytes: int) -> Iterator[bytes]:
     A newline ends a record when the number of double quotes before it is even
     (RFC 4180 escapes a quote by doubling it, which keeps the count even).
     """
-    carry = b""
+    carry, carry_odd = b"", 0
     while True:
         block = stream.read(chunk_bytes)
         if not block:
             break
         data = carry + block
-        cut = last_record_end(data)
+        odd = carry_odd ^ quote_parity(block)
+        cut = last_record_end(data, odd)
         if cut <= 0:
-            carry = data
+            carry, carry_odd = data, odd
             continue
         yield data[:cut]
-        carry = data[cut:]
+        carry, carry_odd = data[cut:], odd  # the part before ``cut`` has an even count
     if carry:
         yield carry if carry.endswith(b"\n") else carry + b"\n"
 
 
-def last_record_end(data: bytes) -> int:
-    """Index just past the last newline in ``data`` outside quotes, or 0 if none."""
-    odd = data.count(b'"') % 2  # parity of the quotes before ``end``
+def quote_parity(data: bytes) -> int:
+    """1 if ``data`` holds an odd number of double quotes."""
+    return int(np.count_nonzero(np.frombuffer(data, np.uint8) == QUOTE) & 1)
+
+
+def last_record_end(data: bytes, odd: int | None = None) -> int:
+    """Index just past the last newline in ``data`` outside quotes, or 0 if none.
+
+    ``odd`` is the parity of the quotes in all of ``data``, when already known.
+    """
+    odd = quote_parity(data) if odd is None else odd  # parity of the quotes before ``end``
     end = len(data)
     while True:
         newline = data.rfind(b"\n", 0, end)
@@ -211,7 +223,7 @@ def records_before_bad_byte(data: bytes) -> int:
 def read_csv_file(source: SourceFile, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[RawBatch]:
     """Stream one CSV source as text batches (header checked by the caller via ``labels``)."""
     with open_csv_bytes(source) as stream:
-        chunks = iter_chunks(stream, chunk_bytes)
+        chunks = prefetch(iter_chunks(stream, chunk_bytes))  # inflate while parsing
         first = next(chunks, b"")
         if not first:
             raise SourceError(f"{source.path}: the file is empty (no header row)")

@@ -17,6 +17,7 @@ from .describe import FileEntry, datapackage, table_resource, write_json
 from .errors import DataInvalid
 from .order import SORT_KEYS, BucketSorter
 from .pipeline import RunResult, run_tables
+from .prefetch import prefetch
 from .read import DEFAULT_CHUNK_BYTES
 from .rowprogress import Progress
 from .schema import TABLES, load_schema, to_arrow
@@ -69,7 +70,7 @@ class ReleaseSink:
         """Write the rows in key order, then close every file."""
         with ThreadPoolExecutor(1, thread_name_prefix="ptoffact-csv") as pool:
             pending = None
-            for batch in self.sorter.sorted_batches():
+            for batch in prefetch(self.sorter.sorted_batches()):  # sort ahead while writing
                 if pending is not None:
                     pending.result()  # CSV batches stay in order
                 pending = pool.submit(self.csv.write, batch)

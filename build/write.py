@@ -5,7 +5,6 @@ Every writer streams: it takes record batches and never holds a whole table.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
+
+from .inflate import gzip_writer
 
 SHARD_BYTES = 500 << 20
 ROW_GROUP_BYTES = 128 << 20
@@ -153,9 +154,7 @@ class GzipCsv:
     def __post_init__(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.raw = open(self.path, "wb")  # noqa: SIM115 (closed in close())
-        self.gzip = gzip.GzipFile(
-            filename="", mode="wb", fileobj=self.raw, mtime=0, compresslevel=GZIP_LEVEL
-        )
+        self.gzip = gzip_writer(self.raw, GZIP_LEVEL)
         self.writer: pcsv.CSVWriter | None = None
 
     def write(self, batch: pa.RecordBatch) -> None:

@@ -81,7 +81,7 @@ def test_sorter_with_few_open_files(tmp_path: Path, monkeypatch) -> None:
     ifws = [f"{n:09d}" for n in rng.integers(0, 10**9, 5000)]
     schema = pa.schema([("app_id", pa.string()), ("ifw_number", pa.string()), ("n", pa.int64())])
     batch = pa.record_batch([pa.array(apps), pa.array(ifws), pa.array(range(5000))], schema=schema)
-    sorter = BucketSorter(tmp_path / "spill", schema)
+    sorter = BucketSorter(tmp_path / "spill", schema, buffer_bytes=1)  # a write per batch
     for start in range(0, 5000, 250):
         sorter.write(batch.slice(start, 250))
     assert sorter.files_made > len(sorter.parts)  # buckets were reopened

@@ -192,3 +192,35 @@ def test_chunks_end_on_record_boundaries() -> None:
             assert chunk.count(b'"') % 2 == 0 and chunk.endswith(b"\n")
     assert last_record_end(b'1,"open\nquote') == 0
     assert last_record_end(b'1,"a\nb"\n2,"c\nd') == len(b'1,"a\nb"\n')
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2])
+def test_zip_methods_read_the_same(tmp_path: Path, sample_csvs, method) -> None:
+    path = tmp_path / "rejections.csv.zip"
+    with zipfile.ZipFile(path, "w", method) as archive:
+        archive.writestr("rejections.csv", sample_csvs["rejections"].read_bytes())
+    files = {**sample_csvs, "rejections": path}
+    result = run_tables(resolve_sources(files.values()), keep_all=True)
+    assert result.findings() == []
+    assert result.tables["rejections"].rows_valid == len(sample_rows("rejections")) - 1
+
+
+def test_damaged_deflate_member_is_a_source_error(tmp_path: Path, sample_csvs) -> None:
+    path = tmp_path / "rejections.csv.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("rejections.csv", sample_csvs["rejections"].read_bytes())
+    data = bytearray(path.read_bytes())
+    for offset in range(300, 340):
+        data[offset] ^= 0x55
+    path.write_bytes(bytes(data))
+    files = {**sample_csvs, "rejections": path}
+    with pytest.raises(SourceError, match=r"rejections\.csv\.zip"):
+        run_tables(resolve_sources(files.values()))
+
+
+def test_truncated_gzip_is_a_source_error(tmp_path: Path, sample_csvs) -> None:
+    path = tmp_path / "rejections.csv.gz"
+    path.write_bytes(gzip.compress(sample_csvs["rejections"].read_bytes())[:-100])
+    files = {**sample_csvs, "rejections": path}
+    with pytest.raises(SourceError, match=r"rejections\.csv\.gz"):
+        run_tables(resolve_sources(files.values()))

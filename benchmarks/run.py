@@ -1,0 +1,766 @@
+#!/usr/bin/env python
+"""Benchmark ptoffact against the floor (a bare pyarrow parse), frictionless and pandas.
+
+    python benchmarks/run.py --scale 1.0 [--data DIR] [--work DIR] [--memory-scales 0.1,0.3]
+        [--frictionless-rows N] [--pandas-rows N] [--out BENCHMARKS.md]
+
+In one run on the same synthetic zips (written by benchmarks/generate.py when missing) it
+measures wall time, rows/s and peak RSS of: (a) the floor, pyarrow's bare CSV parse;
+(b) ``ptoffact validate``; (c) ``ptoffact build``; (d) frictionless-py with the same schemas, on
+a subset; (e) ``pandas.read_csv(dtype=str)`` then ``to_parquet``. Each step is its own
+subprocess under ``/usr/bin/time``. Then ``validate`` and ``build`` run again at the memory
+scales to show how peak RSS grows. The Markdown report is printed and written to ``--out``
+between markers, so text outside them survives a rerun.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+TABLES: tuple[str, ...] = ("office_actions", "rejections", "citations")
+DEFAULT_ROOT = Path("/tmp/ptoffact-bench")
+BEGIN = "<!-- BEGIN GENERATED BENCHMARK -->"
+END = "<!-- END GENERATED BENCHMARK -->"
+MARK = "PTOFFACT-BENCH-TIME"
+TIME_BIN = Path("/usr/bin/time")
+MIB = 1 << 20
+GIB = 1 << 30
+RSS_TARGET = 1.5 * GIB
+X = "\u00d7"  # the multiplication sign
+
+# pandas' peak RSS for one table is about 3.4 bytes per byte of CSV plus a base of about
+# 150 MB (measured with pandas 3 and dtype=str: 229 MB for the 24.6 MB citations CSV at scale
+# 0.01, 983 MB for 246 MB at 0.1); rounded up here, and the whole table is read only when that
+# estimate stays under this share of the memory available.
+PANDAS_RSS_PER_CSV_BYTE = 4.0
+PANDAS_RSS_BASE = 256 * MIB
+PANDAS_MEMORY_SHARE = 0.6
+
+
+@dataclass
+class Usage:
+    """What ``/usr/bin/time`` measured for one subprocess."""
+
+    wall: float
+    user: float
+    sys: float
+    rss_kb: int
+
+
+@dataclass
+class Step:
+    """One measured step: its command, usage, rows and outcome."""
+
+    name: str
+    command: list[str]
+    shown: str
+    rows: int | None = None
+    usage: Usage | None = None
+    returncode: int = 0
+    error: str = ""
+    tag: str = ""
+    note: str = ""
+    subset: bool = False
+    output: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.error and self.usage is not None
+
+    @property
+    def rate(self) -> float | None:
+        if not self.ok or not self.rows or not self.usage or self.usage.wall <= 0:
+            return None
+        return self.rows / self.usage.wall
+
+    @property
+    def rss_bytes(self) -> int | None:
+        return self.usage.rss_kb * 1024 if self.ok and self.usage else None
+
+
+@dataclass
+class Target:
+    """One target of the issue, with the measured figure and whether it is met."""
+
+    name: str
+    measured: str
+    met: bool | None
+
+
+# ---------------------------------------------------------------------------- running steps
+
+
+def log(message: str) -> None:
+    """Progress on stderr."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def timed(command: list[str]) -> list[str]:
+    """``command`` under /usr/bin/time, or under this script's rusage wrapper without it."""
+    if TIME_BIN.is_file() and os.access(TIME_BIN, os.X_OK):
+        return [str(TIME_BIN), "-f", f"{MARK} %e %U %S %M", *command]
+    return [sys.executable, str(Path(__file__).resolve()), "--wrap", *command]
+
+
+def wrap(command: list[str]) -> int:
+    """Run one child and print its usage in /usr/bin/time's format (the fallback)."""
+    start = time.perf_counter()
+    returncode = subprocess.call(command)
+    wall = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = f"{MARK} {wall:.2f} {usage.ru_utime:.2f} {usage.ru_stime:.2f} {usage.ru_maxrss}"
+    print(line, file=sys.stderr)
+    return returncode
+
+
+def parse_usage(stderr: str) -> tuple[Usage | None, list[str]]:
+    """The usage on the marker line, and the other stderr lines."""
+    usage, rest = None, []
+    for line in stderr.splitlines():
+        parts = line.split()
+        if len(parts) == 5 and parts[0] == MARK:
+            with contextlib.suppress(ValueError):
+                wall, user, system = (float(p) for p in parts[1:4])
+                usage = Usage(wall, user, system, int(parts[4]))
+                continue
+        rest.append(line)
+    return usage, rest
+
+
+def last_line(lines: Sequence[str]) -> str:
+    """The last non-empty line, shortened for a table cell."""
+    for line in reversed(lines):
+        if line.strip() and not line.startswith("Command exited with non-zero status"):
+            text = line.strip().replace("|", "\\|")
+            return text if len(text) <= 160 else text[:157] + "..."
+    return ""
+
+
+def last_json(stdout: str) -> dict[str, Any]:
+    """The JSON object on the last line of stdout, or an empty dict."""
+    for line in reversed(stdout.splitlines()):
+        if line.startswith("{"):
+            with contextlib.suppress(json.JSONDecodeError):
+                return json.loads(line)
+    return {}
+
+
+def run_step(step: Step) -> Step:
+    """Run the step's command under the timer and record usage, exit code and output."""
+    log(f"{step.name}: {step.shown}")
+    try:
+        done = subprocess.run(timed(step.command), capture_output=True, text=True, cwd=ROOT)
+    except OSError as error:
+        step.returncode, step.error = -1, str(error)
+        return step
+    step.usage, rest = parse_usage(done.stderr)
+    step.returncode = done.returncode
+    step.output = last_json(done.stdout)
+    if done.returncode != 0:
+        step.error = last_line(rest) or "no message"
+    elif step.usage is None:
+        step.error = "no timing found on stderr"
+    if step.ok:
+        log(f"{step.name}: {step.usage.wall:.1f} s, {step.usage.rss_kb / 1024:.0f} MiB")
+    else:
+        log(f"{step.name}: failed ({step.returncode}): {step.error}")
+    return step
+
+
+def finish(step: Step, rows: Callable[[], int]) -> Step:
+    """Set the step's rows from ``rows()``; a failure there marks the step failed."""
+    if step.ok:
+        try:
+            step.rows = rows()
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            step.error = f"could not read the result: {error}"
+    return step
+
+
+# ---------------------------------------------------------------------------- the data
+
+
+def scale_name(scale: float) -> str:
+    """The folder name of a scale: ``1.0``, ``0.1``, ``0.0005``."""
+    return str(float(scale))
+
+
+def zips(folder: Path) -> list[Path]:
+    """The three source zips in ``folder``."""
+    return [folder / f"{table}.csv.zip" for table in TABLES]
+
+
+def ensure_data(folder: Path, scale: float) -> str:
+    """Generate the zips at ``scale`` into ``folder`` unless all three are there; "" or why not."""
+    if all(path.is_file() for path in zips(folder)):
+        return ""
+    log(f"generating scale {scale} into {folder}")
+    command = [sys.executable, str(HERE / "generate.py"), "--scale", str(scale)]
+    done = subprocess.run(
+        [*command, "--out", str(folder), "--quiet"], capture_output=True, text=True, cwd=ROOT
+    )
+    if done.returncode != 0:
+        return f"generate.py failed ({done.returncode}): {last_line(done.stderr.splitlines())}"
+    return ""
+
+
+def warm_cache(paths: Sequence[Path]) -> None:
+    """Read the files once, so that the first step does not pay for a cold page cache."""
+    for path in paths:
+        with open(path, "rb") as stream:
+            while stream.read(16 << 20):
+                pass
+
+
+def member_bytes(path: Path) -> int:
+    """Uncompressed bytes of a zip's members (0 when it cannot be read)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return sum(info.file_size for info in zf.infolist())
+    except (OSError, zipfile.BadZipFile):
+        return 0
+
+
+def mem_info(key: str) -> int | None:
+    """A /proc/meminfo figure in bytes."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name == key:
+                return int(value.split()[0]) * 1024
+    return None
+
+
+def report_rows(path: Path) -> int:
+    """Rows read in a ptoffact validation report."""
+    report = json.loads(path.read_text())
+    return sum(int(table["rows_read"]) for table in report["tables"].values())
+
+
+def report_stages(path: Path) -> dict[str, float]:
+    """The report's ``seconds_per_stage`` (empty when absent)."""
+    with contextlib.suppress(OSError, ValueError):
+        return dict(json.loads(path.read_text()).get("seconds_per_stage") or {})
+    return {}
+
+
+def parquet_bytes(release: Path) -> int:
+    """Bytes of the release's Parquet shards."""
+    return sum(path.stat().st_size for path in (release / "data").rglob("*.parquet"))
+
+
+# ---------------------------------------------------------------------------- the steps
+
+
+def ptoffact(*args: str) -> list[str]:
+    """The ptoffact command line, run by this interpreter."""
+    return [sys.executable, "-m", "ptoffact_build.cli", *args]
+
+
+def floor_step(data: Path) -> Step:
+    """(a) pyarrow's bare parse of the three zips."""
+    command = [sys.executable, str(HERE / "floor.py"), str(data)]
+    step = run_step(Step("floor (pyarrow parse)", command, f"python benchmarks/floor.py {data}"))
+    return finish(step, lambda: int(step.output["rows"]))
+
+
+def validate_step(data: Path, report: Path) -> Step:
+    """(b) ``ptoffact validate``."""
+    args = ["validate", "--quiet", "--source", str(data), "--report", str(report)]
+    report.unlink(missing_ok=True)
+    step = run_step(Step("ptoffact validate", ptoffact(*args), "ptoffact " + shlex.join(args)))
+    return finish(step, lambda: report_rows(report))
+
+
+def build_step(data: Path, release: Path) -> Step:
+    """(c) ``ptoffact build`` into a fresh release folder."""
+    args = ["build", "--quiet", "--source", str(data), "--out", str(release)]
+    shutil.rmtree(release, ignore_errors=True)
+    step = run_step(Step("ptoffact build", ptoffact(*args), "ptoffact " + shlex.join(args)))
+    return finish(step, lambda: report_rows(release / "validation_report.json"))
+
+
+def frictionless_step(data: Path, subset: Path, rows: int) -> Step:
+    """(d) frictionless-py on the first ``rows`` rows per table (written first, untimed)."""
+    script = str(HERE / "frictionless_subset.py")
+    command = [sys.executable, script, "validate", str(subset)]
+    shown = f"python benchmarks/frictionless_subset.py validate {subset}"
+    step = Step("frictionless", command, shown, tag=f"subset: {rows:,} rows/table", subset=True)
+    step.note = (
+        f"subset: the first {rows:,} rows of office_actions and citations, and the first "
+        f"{rows:,} rows of rejections whose office action is in the subset (so that the "
+        "foreign key, kept, holds); compare it by rows/s, not by wall time"
+    )
+    shutil.rmtree(subset, ignore_errors=True)
+    write = [sys.executable, script, "write", str(data), str(subset), str(rows)]
+    done = subprocess.run(write, capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        step.returncode = done.returncode
+        step.error = "writing the subset: " + last_line(done.stderr.splitlines())
+        return step
+    run_step(step)
+    if step.ok and not step.output.get("valid", False):
+        step.note += f"; frictionless found {step.output.get('errors')} errors"
+    return finish(step, lambda: int(step.output["rows"]))
+
+
+def pandas_plan(
+    data: Path, citation_rows: int | None, rows: int | None
+) -> tuple[list[str], str, str]:
+    """The pandas route's row options, tag and note: whole files unless they would not fit."""
+    if rows:
+        note = f"subset: the first {rows:,} rows of each table (--pandas-rows)"
+        return ["--rows", str(rows)], f"subset: {rows:,} rows/table", note
+    available = mem_info("MemAvailable") or mem_info("MemTotal") or 0
+    size = member_bytes(data / "citations.csv.zip")
+    estimate = PANDAS_RSS_BASE + PANDAS_RSS_PER_CSV_BYTE * size
+    budget = PANDAS_MEMORY_SHARE * available
+    if estimate <= budget or not citation_rows:
+        note = (
+            f"whole files: the estimated peak, {estimate / GIB:.1f} GiB, fits in "
+            f"{PANDAS_MEMORY_SHARE:.0%} of the {available / GIB:.1f} GiB available"
+        )
+        return [], "whole files", note
+    fit = int(citation_rows * (budget - PANDAS_RSS_BASE) / (PANDAS_RSS_PER_CSV_BYTE * size))
+    fit = max(1_000_000 * (fit // 1_000_000), 100_000)
+    note = (
+        f"subset: citations limited to its first {fit:,} rows, since the whole table "
+        f"(estimated peak {estimate / GIB:.1f} GiB) would not fit in "
+        f"{PANDAS_MEMORY_SHARE:.0%} of the {available / GIB:.1f} GiB available; "
+        "other tables whole"
+    )
+    return ["--citations-rows", str(fit)], f"subset: citations {fit:,} rows", note
+
+
+def pandas_step(data: Path, out: Path, citation_rows: int | None, rows: int | None) -> Step:
+    """(e) ``pandas.read_csv(dtype=str)`` then ``to_parquet``."""
+    options, tag, note = pandas_plan(data, citation_rows, rows)
+    args = [str(data), str(out), *options]
+    command = [sys.executable, str(HERE / "pandas_route.py"), *args]
+    shown = "python benchmarks/pandas_route.py " + shlex.join(args)
+    step = Step("pandas read_csv + to_parquet", command, shown, tag=tag, note=note)
+    step.subset = bool(options)
+    shutil.rmtree(out, ignore_errors=True)
+    run_step(step)
+    finish(step, lambda: int(step.output["rows"]))
+    shutil.rmtree(out, ignore_errors=True)
+    return step
+
+
+@dataclass
+class MemoryRow:
+    """validate and build at one scale, for the memory growth table."""
+
+    scale: float
+    validate: Step
+    build: Step
+    note: str = ""
+
+
+def memory_row(scale: float, data: Path, work: Path) -> MemoryRow:
+    """Run validate and build at one scale (generating its data if missing)."""
+    note = ensure_data(data, scale)
+    folder = work / f"scale-{scale_name(scale)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    validate = validate_step(data, folder / "report.json")
+    build = build_step(data, folder / "release")
+    shutil.rmtree(folder / "release", ignore_errors=True)
+    return MemoryRow(scale, validate, build, note)
+
+
+# ---------------------------------------------------------------------------- the machine
+
+
+def cpu_model() -> str:
+    """The CPU model name from /proc/cpuinfo."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    return platform.processor() or "unknown"
+
+
+def version(package: str) -> str:
+    """An installed package's version."""
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def git_revision() -> str:
+    """The repository's commit, with ``+changes`` when the tree is dirty."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return (head or "unknown") + (" + uncommitted changes" if dirty else "")
+
+
+def machine() -> list[str]:
+    """The machine's description, one Markdown bullet per line."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    total = mem_info("MemTotal")
+    packages = ", ".join(
+        f"{name} {version(name)}" for name in ("pyarrow", "pandas", "frictionless", "numpy")
+    )
+    return [
+        f"- CPU: {cpu_model()}, {cores} cores (nproc)",
+        f"- memory: {total / GIB:.1f} GiB (MemTotal)" if total else "- memory: unknown",
+        f"- OS: {platform.system()} {platform.release()}",
+        f"- Python {platform.python_version()}; {packages}",
+        f"- ptoffact at commit {git_revision()}",
+    ]
+
+
+# ---------------------------------------------------------------------------- the report
+
+
+def fmt_int(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def fmt_float(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def fmt_mib(value: int | None) -> str:
+    return "—" if value is None else f"{value / MIB:,.0f}"
+
+
+def ratio(value: float | None, base: float | None) -> float | None:
+    return None if value is None or not base else value / base
+
+
+def step_row(step: Step, floor: Step) -> str:
+    """One Markdown table row."""
+    name = step.name + (f" ({step.tag})" if step.tag else "")
+    if not step.ok:
+        message = f"failed (exit {step.returncode}): {step.error}"
+        return f"| {name} | {message} | — | — | — | — | — | — |"
+    usage = step.usage
+    assert usage is not None
+    floor_wall = floor.usage.wall if floor.ok and floor.usage else None
+    wall_ratio = "n/a (subset)" if step.subset else fmt_float(ratio(usage.wall, floor_wall), 2)
+    cells = [
+        name,
+        fmt_int(step.rows),
+        fmt_float(usage.wall),
+        fmt_float(step.rate, 0),
+        fmt_mib(step.rss_bytes),
+        wall_ratio,
+        fmt_float(ratio(step.rate, floor.rate), 3),
+        fmt_float(usage.user + usage.sys),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def steps_table(steps: Sequence[Step]) -> list[str]:
+    """The main table: one row per step, ratios to the floor (the first step)."""
+    lines = [
+        "| step | rows | wall s | rows/s | peak RSS (MiB) | wall / floor "
+        "| rows/s / floor | CPU s (user+sys) |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    return lines + [step_row(step, steps[0]) for step in steps]
+
+
+def check(name: str, value: float | None, limit: float | None, shown: str, le: bool) -> Target:
+    """A target ``value <= limit`` (``le``) or ``value >= limit``."""
+    if value is None or limit is None:
+        return Target(name, "not measured (a step failed)", None)
+    return Target(name, shown, value <= limit if le else value >= limit)
+
+
+def targets(steps: dict[str, Step], source_bytes: int, release_bytes: int | None) -> list[Target]:
+    """The issue's targets, measured."""
+    floor, val, build, fric = (steps[k] for k in ("floor", "validate", "build", "frictionless"))
+    val_floor = ratio(val.rate, floor.rate)
+    floor_wall = floor.usage.wall if floor.ok and floor.usage else None
+    build_wall = build.usage.wall if build.ok and build.usage else None
+    build_floor = ratio(build_wall, floor_wall)
+    val_fric = ratio(val.rate, fric.rate)
+    found = [
+        check(
+            f"validate rows/s ≥ 0.5 {X} floor rows/s",
+            val_floor,
+            0.5,
+            f"{fmt_float(val.rate, 0)} rows/s = {fmt_float(val_floor, 2)} {X} floor",
+            le=False,
+        ),
+        check(
+            f"build wall ≤ 3 {X} floor wall",
+            build_floor,
+            3.0,
+            f"{fmt_float(build_wall)} s = {fmt_float(build_floor, 2)} {X} floor",
+            le=True,
+        ),
+        check(
+            f"validate rows/s ≥ 50 {X} frictionless rows/s (frictionless on a subset)",
+            val_fric,
+            50.0,
+            f"{fmt_float(val_fric, 0)} {X} frictionless ({fmt_float(fric.rate, 0)} rows/s)",
+            le=False,
+        ),
+    ]
+    for key in ("validate", "build"):
+        rss = steps[key].rss_bytes
+        shown = f"{fmt_mib(rss)} MiB" if rss else ""
+        found.append(check(f"{key} peak RSS ≤ 1.5 GiB", rss, RSS_TARGET, shown, le=True))
+    shown = (
+        f"{fmt_int(release_bytes)} B Parquet vs {fmt_int(source_bytes)} B zips "
+        f"= {fmt_float(ratio(release_bytes, source_bytes), 3)}"
+    )
+    found.append(check("Parquet release ≤ zipped CSVs", release_bytes, source_bytes, shown, True))
+    return found
+
+
+def targets_table(found: Sequence[Target]) -> list[str]:
+    """The targets as a Markdown table."""
+    lines = ["| target | measured | status |", "|---|---|---|"]
+    for target in found:
+        status = {True: "met", False: "**not met**", None: "not measured"}[target.met]
+        lines.append(f"| {target.name} | {target.measured} | {status} |")
+    return lines
+
+
+def memory_table(rows: Sequence[MemoryRow]) -> list[str]:
+    """Peak RSS and wall of validate and build by scale."""
+    lines = [
+        "| scale | rows | validate peak RSS (MiB) | build peak RSS (MiB) "
+        "| validate wall s | build wall s |",
+        "|--:|--:|--:|--:|--:|--:|",
+    ]
+    for row in sorted(rows, key=lambda r: r.scale):
+        rows_read = row.validate.rows if row.validate.ok else row.build.rows
+        cells = [
+            f"{row.scale:g}",
+            fmt_int(rows_read) if rows_read else f"failed: {row.note or row.validate.error}",
+            fmt_mib(row.validate.rss_bytes),
+            fmt_mib(row.build.rss_bytes),
+            fmt_float(row.validate.usage.wall if row.validate.ok and row.validate.usage else None),
+            fmt_float(row.build.usage.wall if row.build.ok and row.build.usage else None),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def stages_table(validate: dict[str, float], build: dict[str, float]) -> list[str]:
+    """Seconds per stage from the two validation reports."""
+    if not validate and not build:
+        return ["No stage timings were reported."]
+    names = list(dict.fromkeys([*validate, *build]))
+    lines = ["| stage | validate s | build s |", "|---|--:|--:|"]
+    for name in names:
+        lines.append(
+            f"| {name} | {fmt_float(validate.get(name), 2)} | {fmt_float(build.get(name), 2)} |"
+        )
+    return lines
+
+
+@dataclass
+class Results:
+    """Everything one run measured."""
+
+    command: str
+    scale: float
+    data: Path
+    steps: dict[str, Step]
+    memory: list[MemoryRow]
+    source_bytes: int
+    csv_bytes: int
+    release_bytes: int | None
+    validate_stages: dict[str, float]
+    build_stages: dict[str, float]
+    notes: list[str]
+
+
+def render(results: Results) -> str:
+    """The generated Markdown section, markers excluded."""
+    steps = list(results.steps.values())
+    pandas_bytes = results.steps["pandas"].output.get("parquet_bytes")
+    lines = [
+        f"## Benchmark at scale {results.scale:g}",
+        "",
+        "Reproduce (from the repository root):",
+        "",
+        "```bash",
+        results.command,
+        "```",
+        "",
+        f"Run on {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, on:",
+        "",
+        *machine(),
+        "",
+        f"Source: the three zips written by `benchmarks/generate.py --scale {results.scale:g}` "
+        f"in `{results.data}`: {fmt_int(results.source_bytes)} bytes zipped, "
+        f"{fmt_int(results.csv_bytes)} bytes of CSV. Each step is its own process, timed with "
+        "`/usr/bin/time` (wall, CPU, peak RSS); every step reads the same files.",
+        "",
+        *steps_table(steps),
+        "",
+        "Ratios are to the floor. The floor only parses; `validate` also types and checks "
+        "every cell, primary and foreign keys included; `build` also writes the Parquet "
+        "shards, gzip CSVs and documents. Wall times include each process' start-up and "
+        "imports.",
+        "",
+        *[f"- {step.name}: {step.note}." for step in steps if step.note],
+        "",
+        "Commands (`ptoffact` is run as `python -m ptoffact_build.cli`):",
+        "",
+        *[f"- {step.name}: `{step.shown}`" for step in steps],
+        "",
+        "### Targets",
+        "",
+        *targets_table(targets(results.steps, results.source_bytes, results.release_bytes)),
+        "",
+    ]
+    if pandas_bytes and not results.steps["pandas"].subset:
+        lines += [f"pandas' Parquet files (snappy, all text): {pandas_bytes:,} bytes.", ""]
+    lines += [
+        "### Peak memory by scale",
+        "",
+        *memory_table(results.memory),
+        "",
+        "### Where the time goes",
+        "",
+        f"Seconds per stage at scale {results.scale:g}, from the reports' "
+        "`seconds_per_stage`. Stages on worker threads overlap the main thread, so the "
+        "stages do not add up to the wall time.",
+        "",
+        *stages_table(results.validate_stages, results.build_stages),
+    ]
+    if results.notes:
+        lines += ["", "Notes:", "", *[f"- {note}" for note in results.notes]]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(path: Path, section: str) -> None:
+    """Replace the generated section of ``path`` (creating the file or markers if needed)."""
+    block = f"{BEGIN}\n{section}{END}\n"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if BEGIN in text and END in text and text.index(BEGIN) < text.index(END):
+        head, _, rest = text.partition(BEGIN)
+        _, _, tail = rest.partition(END)
+        text = head + block.rstrip("\n") + tail
+    elif text:
+        text = text.rstrip("\n") + "\n\n" + block
+    else:
+        text = "# Benchmarks\n\n" + block
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def parse_scales(text: str) -> list[float]:
+    """``"0.1,0.3"`` → ``[0.1, 0.3]``; empty for ``""``."""
+    return [float(part) for part in text.split(",") if part.strip()]
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, required=True, help="1.0 = the real row counts")
+    parser.add_argument("--data", type=Path, help=f"the zips (default {DEFAULT_ROOT}/<scale>)")
+    parser.add_argument(
+        "--data-root",
+        type=Path,
+        help="folder of <scale> data folders for --memory-scales (default: --data's parent)",
+    )
+    parser.add_argument("--work", type=Path, default=DEFAULT_ROOT / "work", help="outputs")
+    parser.add_argument(
+        "--memory-scales", default="0.1,0.3", help="scales for the memory growth table"
+    )
+    parser.add_argument("--frictionless-rows", type=int, default=200_000, help="rows per table")
+    parser.add_argument(
+        "--pandas-rows", type=int, help="first N rows per table (default: whole if it fits)"
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    return parser.parse_args(argv)
+
+
+def measure(args: argparse.Namespace, data: Path, root: Path, command: str) -> Results:
+    """Run every step and collect the results; ``command`` is the line that reproduces it."""
+    work: Path = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    notes = [note] if (note := ensure_data(data, args.scale)) else []
+    source = [path for path in zips(data) if path.is_file()]
+    warm_cache(source)
+    floor = floor_step(data)
+    validate = validate_step(data, work / "report.json")
+    build = build_step(data, work / "release")
+    release_bytes = parquet_bytes(work / "release") if build.ok else None
+    fric = frictionless_step(data, work / "frictionless", args.frictionless_rows)
+    floor_tables = floor.output.get("tables", {}) if floor.ok else {}
+    pandas = pandas_step(data, work / "pandas", floor_tables.get("citations"), args.pandas_rows)
+    memory = [MemoryRow(args.scale, validate, build)]
+    for scale in parse_scales(args.memory_scales):
+        if scale != args.scale:
+            memory.append(memory_row(scale, root / scale_name(scale), work))
+    steps = {"floor": floor, "validate": validate, "build": build}
+    steps |= {"frictionless": fric, "pandas": pandas}
+    return Results(
+        command=command,
+        scale=args.scale,
+        data=data,
+        steps=steps,
+        memory=memory,
+        source_bytes=sum(path.stat().st_size for path in source),
+        csv_bytes=sum(member_bytes(path) for path in source),
+        release_bytes=release_bytes,
+        validate_stages=report_stages(work / "report.json"),
+        build_stages=report_stages(work / "release" / "validation_report.json"),
+        notes=notes,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point: 0 when every step ran, 1 when one failed."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--wrap"]:
+        return wrap(argv[1:])
+    args = parse_args(argv)
+    data = args.data or DEFAULT_ROOT / scale_name(args.scale)
+    root = args.data_root or data.parent
+    command = shlex.join(["python", "benchmarks/run.py", *argv])
+    results = measure(args, data, root, command)
+    section = render(results)
+    write_report(args.out, section)
+    print(section)
+    log(f"written to {args.out}")
+    failed = [s for s in results.steps.values() if not s.ok]
+    failed += [s for row in results.memory for s in (row.validate, row.build) if not s.ok]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
