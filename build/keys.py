@@ -7,8 +7,10 @@ counts directly, and exact checks verify every hash match against the text.
 
 from __future__ import annotations
 
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,7 @@ PRIME = np.uint64(0x100000001B3)
 NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
 HASH_SEED = 0x5EED
 BUCKET_BITS = 4  # DuplicateCounter keeps hashes in 16 buckets by their top bits
+DUPLICATE_MEMORY_ROWS = 8_000_000  # 64 MB of hashes in memory before spilling to disk
 
 
 def mix(x: np.ndarray) -> np.ndarray:
@@ -181,12 +184,17 @@ class GrowingKeySet:
 class DuplicateCounter:
     """Counts the rows whose composite key occurs more than once in the whole table.
 
-    Hashes are kept in buckets by their top bits, so counting sorts one bucket at a time.
+    Hashes go to 16 buckets by their top bits. A bucket stays in memory until the counter
+    holds ``memory_rows`` hashes in all; then buckets are appended to scratch files, so
+    memory stays bounded at any table size. Counting sorts one bucket at a time.
     """
 
+    memory_rows: int = DUPLICATE_MEMORY_ROWS
     buckets: list[list[np.ndarray]] = field(
         default_factory=lambda: [[] for _ in range(1 << BUCKET_BITS)]
     )
+    held: int = 0
+    scratch: tempfile.TemporaryDirectory | None = None
 
     def add(self, *columns: pa.Array) -> None:
         self.add_hashes(hash_rows(*columns))
@@ -197,13 +205,41 @@ class DuplicateCounter:
         bounds = np.searchsorted(top[order], np.arange((1 << BUCKET_BITS) + 1))
         for b in range(1 << BUCKET_BITS):
             self.buckets[b].append(hashes[order[bounds[b] : bounds[b + 1]]])
+        self.held += len(hashes)
+        if self.held > self.memory_rows:
+            self.spill()
+
+    def spill(self) -> None:
+        """Append every bucket's hashes to its scratch file."""
+        if self.scratch is None:
+            self.scratch = tempfile.TemporaryDirectory(prefix="ptoffact-hashes-")
+        for b, chunks in enumerate(self.buckets):
+            if chunks:
+                with open(self.bucket_path(b), "ab") as stream:
+                    for chunk in chunks:
+                        chunk.tofile(stream)
+        self.buckets = [[] for _ in range(1 << BUCKET_BITS)]
+        self.held = 0
+
+    def bucket_path(self, b: int) -> Path:
+        return Path(self.scratch.name) / f"bucket-{b:02d}.u64"
+
+    def bucket(self, b: int) -> np.ndarray:
+        """All hashes of one bucket (from its scratch file and from memory)."""
+        parts = list(self.buckets[b])
+        if self.scratch is not None and self.bucket_path(b).exists():
+            parts.insert(0, np.fromfile(self.bucket_path(b), np.uint64))
+        return np.concatenate(parts) if parts else np.empty(0, np.uint64)
 
     def result(self) -> int:
         """Rows in groups of two or more (buckets sorted on two threads: numpy frees the GIL)."""
         with ThreadPoolExecutor(max_workers=2) as pool:
-            filled = [chunks for chunks in self.buckets if chunks]
-            counts = pool.map(lambda chunks: rows_in_groups(np.concatenate(chunks)), filled)
-            return sum(counts)
+            counts = pool.map(lambda b: rows_in_groups(self.bucket(b)), range(1 << BUCKET_BITS))
+            total = sum(counts)
+        if self.scratch is not None:
+            self.scratch.cleanup()
+            self.scratch = None
+        return total
 
 
 def rows_in_groups(hashes: np.ndarray) -> int:

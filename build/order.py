@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 SORT_KEYS = ("app_id", "ifw_number")
 PREFIX_CHARS = 4  # about 340 buckets for the real app_id range, each well under 50 MB
-SPILL_BUFFER_BYTES = 128 << 20  # rows gathered per bucket before a write
+SPILL_BUFFER_BYTES = 64 << 20  # rows gathered per bucket before a write
 MAX_OPEN_FILES = 1000  # at most; less when the process may not open that many
 IPC_OPTIONS = pa.ipc.IpcWriteOptions()  # uncompressed: cheaper than lz4 on local disk
 

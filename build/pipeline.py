@@ -44,6 +44,8 @@ class TableSink(Protocol):
         self, file: str, rows: pa.Array, reasons: pa.Array, text: pa.RecordBatch
     ) -> None: ...
 
+    def table_done(self, watch: Stopwatch) -> None: ...
+
 
 @dataclass
 class TableResult:
@@ -276,6 +278,9 @@ def run_tables(
             run.run_file(source, chunk_bytes, progress)
         progress.finish()
         kept_keys = run.finish()
+        worth_writing = policy == "quarantine" or log.total == 0
+        if sinks is not None and worth_writing and not result.unreadable:
+            sinks[table].table_done(watch)
         if table == "office_actions":
             with watch.stage("index keys"):
                 share_office_keys(run, result, references, kept, context, kept_keys)

@@ -6,8 +6,9 @@ import json
 import os
 import shutil
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,6 +23,7 @@ from .read import DEFAULT_CHUNK_BYTES
 from .rowprogress import Progress
 from .schema import TABLES, load_schema, to_arrow
 from .sources import SourceFile
+from .stopwatch import Stopwatch
 from .write import ROW_GROUP_BYTES, SHARD_BYTES, GzipCsv, ParquetShards, QuarantineCsv, sha256_of
 
 REPORT_NAME = "validation_report.json"
@@ -44,6 +46,7 @@ class ReleaseSink:
     csv: GzipCsv = field(init=False)
     held: QuarantineCsv = field(init=False)
     sorter: BucketSorter = field(init=False)
+    closing: Future | None = None
 
     def __post_init__(self) -> None:
         schema = to_arrow(load_schema(self.table))
@@ -66,7 +69,24 @@ class ReleaseSink:
     ) -> None:
         self.held.write(file, rows, reasons, text)
 
+    def table_done(self, watch: Stopwatch) -> None:
+        """Start writing the table while the next one is checked."""
+        self.closing = closer_pool().submit(self.timed_close, watch)
+
+    def timed_close(self, watch: Stopwatch) -> dict:
+        with watch.stage("write: sort, Parquet, gzip CSV (worker thread)"):
+            return self.close_now()
+
     def close(self) -> dict:
+        """The written files (waiting for the writing started by :meth:`table_done`)."""
+        return self.closing.result() if self.closing is not None else self.close_now()
+
+    def settle(self) -> None:
+        """Wait for writing in progress, whatever its outcome (before cleaning up)."""
+        if self.closing is not None:
+            wait([self.closing])
+
+    def close_now(self) -> dict:
         """Write the rows in key order, then close every file."""
         with ThreadPoolExecutor(1, thread_name_prefix="ptoffact-csv") as pool:
             pending = None
@@ -82,6 +102,12 @@ class ReleaseSink:
             "csv": self.csv.close(),
             "quarantine": self.held.close(),
         }
+
+
+@cache
+def closer_pool() -> ThreadPoolExecutor:
+    """One thread that writes finished tables, in order, while later ones are checked."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptoffact-writer")
 
 
 def report_json(result: RunResult, sources: list[SourceRecord]) -> dict:
@@ -192,8 +218,8 @@ def build_release(
     progress = progress or Progress.quiet()
     records = source_records(sources, fetched)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    sinks = {t: ReleaseSink(work, t, shard_options or ShardOptions()) for t in TABLES}
     try:
-        sinks = {t: ReleaseSink(work, t, shard_options or ShardOptions()) for t in TABLES}
         result = run_tables(
             sources,
             policy=policy,
@@ -211,8 +237,7 @@ def build_release(
             write_report(report_path, report_json(result, records))
         closed = {}
         for table in TABLES:
-            progress.note(f"{table}: writing {result.tables[table].rows_valid:,} rows in key order")
-            with result.watch.stage("write: sort, Parquet, gzip CSV"):
+            with result.watch.stage("write: waiting for the writer"):
                 closed[table] = sinks[table].close()
         progress.note("writing the dataset card and datapackage.json")
         report = report_json(result, records)
@@ -224,6 +249,8 @@ def build_release(
         swap_into_place(work, out)
         return result
     finally:
+        for sink in sinks.values():
+            sink.settle()
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
 

@@ -75,3 +75,19 @@ def test_growing_key_set_merges_and_stays_exact() -> None:
         False,
         True,
     ]
+
+
+def test_duplicate_counter_spills_to_disk_with_the_same_answer() -> None:
+    rng = np.random.default_rng(5)
+    hashes = rng.integers(0, 2**63, 50_000).astype(np.uint64)
+    hashes[:2_000] = hashes[10_000:12_000]
+    in_memory, spilled = DuplicateCounter(), DuplicateCounter(memory_rows=3_000)
+    for start in range(0, 50_000, 2_500):
+        in_memory.add_hashes(hashes[start : start + 2_500])
+        spilled.add_hashes(hashes[start : start + 2_500])
+    assert spilled.scratch is not None
+    folder = spilled.scratch.name
+    assert spilled.result() == in_memory.result() == 4_000
+    from pathlib import Path
+
+    assert not Path(folder).exists()
