@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, PtoffactError, UsageError
-from .read import DEFAULT_CHUNK_BYTES
+from .read import BUILD_CHUNK_BYTES, DEFAULT_CHUNK_BYTES
 from .rowprogress import Progress
 
 DEFAULT_OUT = Path("dist/ptoffact")
@@ -44,8 +44,8 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--chunk-mb",
         type=int,
-        default=DEFAULT_CHUNK_BYTES // MB,
-        help="CSV bytes read per batch (default %(default)s)",
+        help="CSV megabytes read per batch (default: 16 for validate, 8 for build, which also "
+        "holds its writers in memory)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_portal_arguments(parser)
@@ -157,7 +157,7 @@ def run_build(args: argparse.Namespace) -> int:
         policy=args.on_error,
         report_path=args.report,
         progress=progress,
-        chunk_bytes=args.chunk_mb * MB,
+        chunk_bytes=args.chunk_mb * MB if args.chunk_mb else BUILD_CHUNK_BYTES,
         shard_options=options,
         fetched=facts,
     )
@@ -175,7 +175,10 @@ def run_validate(args: argparse.Namespace) -> int:
     progress = progress_for(args)
     sources, facts = resolve(args, progress)
     result = run_tables(
-        sources, policy=args.on_error, progress=progress, chunk_bytes=args.chunk_mb * MB
+        sources,
+        policy=args.on_error,
+        progress=progress,
+        chunk_bytes=args.chunk_mb * MB if args.chunk_mb else DEFAULT_CHUNK_BYTES,
     )
     if args.report:
         write_report(args.report, report_json(result, source_records(sources, facts)))

@@ -29,6 +29,7 @@ from .prefetch import prefetch
 from .sources import SourceFile
 
 DEFAULT_CHUNK_BYTES = 16 << 20
+BUILD_CHUNK_BYTES = 8 << 20  # a build also holds its writers' buffers: read in smaller bites
 BOM = b"\xef\xbb\xbf"
 QUOTE = ord('"')
 

@@ -19,7 +19,7 @@ from .errors import DataInvalid
 from .order import SORT_KEYS, BucketSorter
 from .pipeline import RunResult, run_tables
 from .prefetch import prefetch
-from .read import DEFAULT_CHUNK_BYTES
+from .read import BUILD_CHUNK_BYTES
 from .rowprogress import Progress
 from .schema import TABLES, load_schema, to_arrow
 from .sources import SourceFile
@@ -207,7 +207,7 @@ def build_release(
     policy: str = "fail",
     report_path: Path | None = None,
     progress: Progress | None = None,
-    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    chunk_bytes: int = BUILD_CHUNK_BYTES,
     shard_options: ShardOptions | None = None,
     fetched: dict[str, dict] | None = None,
     keep_all: bool = False,
