@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
+import sys
 import zipfile
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -13,6 +16,19 @@ from ptoffact_build.schema import TABLES
 from ptoffact_build.sources import sample_dir
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """Import ``benchmarks/<name>.py`` whether or not the repository root is on sys.path."""
+    module_name = f"ptoffact_benchmarks_{name}"
+    if module_name not in sys.modules:
+        location = REPO / "benchmarks" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(module_name, location)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
 
 
 @pytest.fixture(autouse=True, scope="session")

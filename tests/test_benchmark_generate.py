@@ -3,35 +3,22 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import io
 import json
-import sys
 import zipfile
 from pathlib import Path
-from types import ModuleType
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
+from conftest import load_benchmark
+
 ROOT = Path(__file__).resolve().parent.parent
 SCALE = 0.0005
 
 
-def load_generator() -> ModuleType:
-    """Import benchmarks/generate.py whether or not the repository root is on sys.path."""
-    name = "ptoffact_benchmarks_generate"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "generate.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-gen = load_generator()
+gen = load_benchmark("generate")
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,14 @@ the generated section of the output file is replaced without touching the text a
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from conftest import load_benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALE = "0.001"
@@ -28,19 +28,7 @@ BEFORE = "# Benchmarks\n\nHand-written analysis before the run.\n\n"
 AFTER = "\n## What was tried\n\nHand-written notes after the run.\n"
 
 
-def load_runner() -> ModuleType:
-    """Import benchmarks/run.py whether or not the repository root is on sys.path."""
-    name = "ptoffact_benchmarks_run"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "run.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-run = load_runner()
+run = load_benchmark("run")
 
 
 @pytest.fixture(scope="module")
