@@ -237,6 +237,8 @@ def build_release(
             write_report(report_path, report_json(result, records))
         closed = {}
         for table in TABLES:
+            rows = result.tables[table].rows_valid
+            progress.note(f"{table}: writing {rows:,} rows in key order (Parquet, gzip CSV)")
             with result.watch.stage("write: waiting for the writer"):
                 closed[table] = sinks[table].close()
         progress.note("writing the dataset card and datapackage.json")
