@@ -24,20 +24,33 @@ VOCABULARY_LIMIT = 50
 
 def value_counts(column: pa.Array) -> Counter:
     """How often each value occurs (null counted as the empty string)."""
-    if pa.types.is_string(column.type):
-        column = pc.fill_null(column, "")
-    counts = pc.value_counts(column)
-    return Counter(
+    nulls = column.null_count
+    counts = pc.value_counts(column.drop_null() if nulls else column)
+    found = Counter(
         dict(
             zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)
         )
     )
+    if nulls:
+        found["" if pa.types.is_string(column.type) else None] += nulls
+    return found
 
 
 def length_counts(column: pa.Array) -> Counter:
-    """How many non-null values have each length."""
+    """How many non-null values have each length (in characters)."""
     present = column.drop_null()
+    if pa.types.is_string(present.type) and len(present) and is_ascii(present):
+        offsets = np.frombuffer(present.buffers()[1], np.int32)
+        offsets = offsets[present.offset : present.offset + len(present) + 1]
+        tally = np.bincount(np.diff(offsets))
+        return Counter({str(n): int(c) for n, c in enumerate(tally) if c})
     return Counter({str(k): v for k, v in value_counts(pc.utf8_length(present)).items()})
+
+
+def is_ascii(column: pa.Array) -> bool:
+    """True when every byte of the column's text is ASCII (bytes then count characters)."""
+    data = column.buffers()[2]
+    return data is None or not np.any(np.frombuffer(data, np.uint8) >= 128)
 
 
 def count_true(mask: pa.Array) -> int:

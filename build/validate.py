@@ -87,8 +87,11 @@ def constraint_failures(field: Field, values: pa.Array) -> list[tuple[str, np.nd
         checks.append(("minimum", pc.greater_equal(values, c["minimum"])))
     if "maximum" in c:
         checks.append(("maximum", pc.less_equal(values, c["maximum"])))
+    broken = [(name, passed) for name, passed in checks if not pc.all(passed).as_py()]
+    if not broken:  # the common case: nothing to point at
+        return []
     present = to_mask(pc.is_valid(values))
-    return [(name, present & ~to_mask(passed)) for name, passed in checks]
+    return [(name, present & ~to_mask(passed)) for name, passed in broken]
 
 
 def constraint_note(name: str, value: object) -> str:
