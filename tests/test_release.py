@@ -212,3 +212,10 @@ def test_rebuilt_release_at_the_same_path_loads_fresh(tmp_path: Path, sample_csv
     write_rows(sample_csvs["rejections"], rows[:101])
     build_release(resolve_sources(sample_csvs.values()), out)
     assert datasets.load_dataset(str(out), "rejections", split="train").num_rows == 100
+
+
+def test_streaming_load(sample_release: Path) -> None:
+    stream = datasets.load_dataset(str(sample_release), "citations", split="train", streaming=True)
+    first = next(iter(stream))
+    assert set(first) == set(load_schema("citations").field_names)
+    assert sum(1 for _ in stream) == sample_count("citations")
