@@ -47,18 +47,10 @@ def hash_strings(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return hashed
 
 
-def combine(*hashes: np.ndarray) -> np.ndarray:
-    """One hash from several per-row hashes (order matters)."""
-    combined = np.zeros(len(hashes[0]), np.uint64)
-    with np.errstate(over="ignore"):
-        for h in hashes:
-            combined = mix(combined * PRIME + h)
-    return combined
-
-
 def hash_rows(*columns: pa.Array) -> np.ndarray:
-    """One 64-bit hash per row of several text columns together."""
-    return combine(*(hash_strings(column) for column in columns))
+    """One 64-bit hash per row of several columns together (order matters)."""
+    frame = pl.DataFrame([pl.from_arrow(column).alias(f"c{i}") for i, column in enumerate(columns)])
+    return frame.hash_rows(seed=HASH_SEED).to_numpy()
 
 
 @dataclass

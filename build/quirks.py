@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .keys import DuplicateCounter, KeyIndex, combine, hash_strings, mix
+from .keys import DuplicateCounter, KeyIndex, hash_strings, mix
 
 CLAIM_LIST = r"^[0-9]+(,[0-9]+)*$"
 DAY_OFFSET = 1 << 19  # days since 1970 fit in 20 bits from about 400 BC to AD 3400
@@ -179,8 +179,7 @@ class CitationQuirks:
             self.ifw_number_unknown += int((~known).sum())
         self.action_types += value_counts(batch.column("action_type"))
         self.parsed_lengths += length_counts(batch.column("parsed"))
-        citation = hash_strings(batch.column("citation_pat_pgpub_id"))
-        self.pairs.add_hashes(combine(app_hashes, citation))
+        self.pairs.add(app_id, batch.column("citation_pat_pgpub_id"))
 
     def summary(self) -> dict:
         return {
