@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .schema import DEFAULT_TABLE, TABLES, TableSchema, hf_dtype, load_schemas, to_frictionless
+from .schema import (
+    DEFAULT_TABLE,
+    TABLES,
+    TableSchema,
+    hf_dtype,
+    load_schemas,
+    to_features_yaml,
+    to_frictionless,
+)
 
 DATAPACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 PORTAL_PRODUCT = "https://data.uspto.gov/bulkdata/datasets/ptoffact"
@@ -213,8 +221,8 @@ def card_yaml(total_rows: int, download_sizes: dict[str, int] | None = None) -> 
     lines += ["dataset_info:"]
     for table, schema in load_schemas().items():
         lines += [f"- config_name: {table}", "  features:"]
-        for f in schema.fields:
-            lines += [f"  - name: {f.name}", f"    dtype: {hf_dtype(f)}"]
+        for feature in to_features_yaml(schema):
+            lines += [f"  - name: {feature['name']}", f"    dtype: {feature['dtype']}"]
         if download_sizes:
             lines += [f"  download_size: {download_sizes[table]}"]
     lines += ["---"]

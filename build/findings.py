@@ -124,9 +124,6 @@ class FindingLog:
     def total(self) -> int:
         return sum(self.counts.values())
 
-    def table_total(self, table: str) -> int:
-        return sum(n for (t, _), n in self.counts.items() if t == table)
-
     def first(self) -> Finding | None:
         """The first finding recorded, for a one-line summary."""
         for examples in self.examples.values():

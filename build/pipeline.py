@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -296,7 +295,3 @@ def share_office_keys(run, result, references, kept, context, kept_keys) -> None
     context.office_ifw_numbers = all_keys
     app_ids = None if result.unreadable else KeyIndex.build(run.quirks.distinct_app_ids())
     context.office_app_ids = app_ids
-
-
-def sources_summary(sources: dict[str, list[SourceFile]]) -> list[Path]:
-    return [s.path for table in TABLES for s in sources[table]]
