@@ -64,19 +64,10 @@ class EncodingProblem(SourceError):
 
 
 @contextmanager
-def open_csv_bytes(source: SourceFile) -> Iterator[BinaryIO]:
-    """Open the CSV bytes of a plain, gzipped or zipped CSV file."""
-    path = source.path
+def source_errors(path) -> Iterator[None]:
+    """Turn the ways a source file fails to open or inflate into one-line source errors."""
     try:
-        if source.kind == "csv.zip":
-            with zipfile.ZipFile(path) as archive, open_only_member(archive, source) as member:
-                yield member
-        elif source.kind == "csv.gz":
-            with open_gzip(path) as stream:
-                yield stream
-        else:
-            with open(path, "rb") as stream:
-                yield stream
+        yield
     except FileNotFoundError as exc:
         raise SourceError(f"{path}: no such file") from exc
     except zipfile.BadZipFile as exc:
@@ -85,13 +76,32 @@ def open_csv_bytes(source: SourceFile) -> Iterator[BinaryIO]:
         raise SourceError(f"{path}: corrupt compressed data ({exc})") from exc
 
 
-def open_only_member(archive: zipfile.ZipFile, source: SourceFile) -> BinaryIO:
-    """The single member of a distribution zip; anything else is an error."""
+def single_member(archive: zipfile.ZipFile, source: SourceFile, what: str) -> zipfile.ZipInfo:
+    """The one member of a distribution zip; anything else is an error."""
     members = [m for m in archive.infolist() if not m.is_dir()]
     if len(members) != 1:
         names = ", ".join(m.filename for m in members) or "nothing"
-        raise SourceError(f"{source.path}: expected one CSV inside, found {names}")
-    return open_member(archive, members[0])
+        raise SourceError(f"{source.path}: expected one {what} inside, found {names}")
+    return members[0]
+
+
+@contextmanager
+def open_csv_bytes(source: SourceFile) -> Iterator[BinaryIO]:
+    """Open the CSV bytes of a plain, gzipped or zipped CSV file."""
+    path = source.path
+    with source_errors(path):
+        if source.kind == "csv.zip":
+            with (
+                zipfile.ZipFile(path) as archive,
+                open_member(archive, single_member(archive, source, "CSV")) as member,
+            ):
+                yield member
+        elif source.kind == "csv.gz":
+            with open_gzip(path) as stream:
+                yield stream
+        else:
+            with open(path, "rb") as stream:
+                yield stream
 
 
 def iter_chunks(stream: BinaryIO, chunk_bytes: int) -> Iterator[bytes]:

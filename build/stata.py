@@ -32,7 +32,14 @@ from pandas.errors import InvalidColumnName
 from pandas.io.stata import StataReader
 
 from .errors import SourceError, UsageError
-from .read import EncodingProblem, RawBatch, empty_text_batch, read_csv_file
+from .read import (
+    EncodingProblem,
+    RawBatch,
+    empty_text_batch,
+    read_csv_file,
+    single_member,
+    source_errors,
+)
 from .schema import TABLES, Field, TableSchema, integer_arrow_type, load_schema
 from .sources import SourceFile, classify
 
@@ -90,30 +97,18 @@ def read_stata_file(source: SourceFile, chunk_rows: int = DEFAULT_CHUNK_ROWS) ->
 def open_dta_bytes(source: SourceFile) -> Iterator[BinaryIO]:
     """Open the bytes of a bare ``.dta`` file or of the one member of a ``.dta`` zip."""
     path = source.path
-    try:
+    with source_errors(path):
         if source.kind == "dta.zip":
-            with zipfile.ZipFile(path) as archive, only_member(archive, source) as stream:
-                yield stream
+            with (  # zipfile's own stream: pandas needs to seek
+                zipfile.ZipFile(path) as archive,
+                archive.open(single_member(archive, source, ".dta")) as stream,
+            ):
+                yield stream  # type: ignore[misc]
         elif source.kind == "dta":
             with open(path, "rb") as stream:
                 yield stream
         else:
             raise SourceError(f"{path}: not a Stata file (kind {source.kind!r})")
-    except FileNotFoundError as exc:
-        raise SourceError(f"{path}: no such file") from exc
-    except zipfile.BadZipFile as exc:
-        raise SourceError(f"{path}: not a readable zip archive ({exc})") from exc
-    except (EOFError, zlib.error) as exc:
-        raise SourceError(f"{path}: corrupt compressed data ({exc})") from exc
-
-
-def only_member(archive: zipfile.ZipFile, source: SourceFile) -> BinaryIO:
-    """The single member of a ``.dta`` zip, opened (seekable); anything else is an error."""
-    members = [m for m in archive.infolist() if not m.is_dir()]
-    if len(members) != 1:
-        names = ", ".join(m.filename for m in members) or "nothing"
-        raise SourceError(f"{source.path}: expected one .dta inside, found {names}")
-    return archive.open(members[0])  # type: ignore[return-value]
 
 
 @contextmanager
