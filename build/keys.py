@@ -18,7 +18,6 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-PRIME = np.uint64(0x100000001B3)
 NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
 HASH_SEED = 0x5EED
 BUCKET_BITS = 4  # DuplicateCounter keeps hashes in 16 buckets by their top bits

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .keys import DuplicateCounter, KeyIndex, hash_strings, mix
+from .keys import DuplicateCounter, KeyIndex, mix
 
 CLAIM_LIST = r"^[0-9]+(,[0-9]+)*$"
 DAY_OFFSET = 1 << 19  # days since 1970 fit in 20 bits from about 400 BC to AD 3400
@@ -169,9 +169,8 @@ class CitationQuirks:
 
     def observe(self, batch: pa.RecordBatch) -> None:
         app_id, ifw = batch.column("app_id"), batch.column("ifw_number").drop_null()
-        app_hashes = hash_strings(app_id)
         if self.context.office_app_ids is not None:
-            known = self.context.office_app_ids.contains_hashed(app_id, app_hashes, exact=False)
+            known = self.context.office_app_ids.contains(app_id, exact=False)
             self.app_id_unknown += int((~known).sum())
         self.ifw_number_empty += batch.num_rows - len(ifw)
         if self.context.office_ifw_numbers is not None:

@@ -233,8 +233,6 @@ def build_release(
             failed = report_path or failed_report_path(out)
             write_report(failed, report)
             raise DataInvalid(invalid_message(result, failed))
-        if report_path is not None:
-            write_report(report_path, report_json(result, records))
         closed = {}
         for table in TABLES:
             rows = result.tables[table].rows_valid
@@ -242,8 +240,10 @@ def build_release(
             with result.watch.stage("write: waiting for the writer"):
                 closed[table] = sinks[table].close()
         progress.note("writing the dataset card and datapackage.json")
-        report = report_json(result, records)
+        report = report_json(result, records)  # after writing: its timings are complete
         write_report(work / REPORT_NAME, report)
+        if report_path is not None:
+            write_report(report_path, report)
         write_json(work / "datapackage.json", release_datapackage(work, closed, result, records))
         parquet_bytes = {t: sum(s.bytes for s in closed[t]["shards"]) for t in TABLES}
         card = render_card(result, records, str(out), parquet_bytes)
