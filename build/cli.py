@@ -1,7 +1,8 @@
 """The ``ptoffact`` command line.
 
 Exit codes: 0 success; 1 data failed validation; 2 usage or configuration error;
-3 a source that cannot be read.
+3 a source that cannot be read; 70 an unexpected error (a bug; traceback saved to a file);
+130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -10,11 +11,24 @@ import argparse
 import io
 import json
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, PtoffactError, UsageError
+from .errors import (
+    EXIT_BUG,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    PtoffactError,
+    Terminated,
+    UsageError,
+)
 from .read import BUILD_CHUNK_BYTES, DEFAULT_CHUNK_BYTES
 from .rowprogress import Progress
 
@@ -83,7 +97,10 @@ def parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="validate the sources and write a release folder")
     add_source_arguments(build)
     build.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help="release folder (default %(default)s)"
+        "--out",
+        default=str(DEFAULT_OUT),
+        help="release folder (default %(default)s): a new or empty folder, or a release "
+        "ptoffact wrote, which is replaced; anything else is refused",
     )
     build.add_argument(
         "--shard-mb", type=int, default=500, help="uncompressed MB per Parquet shard"
@@ -146,20 +163,26 @@ def resolve(args: argparse.Namespace, progress: Progress):
 
 
 def run_build(args: argparse.Namespace) -> int:
+    from .outpath import check_out, check_report, source_roots
     from .release import ShardOptions, build_release
 
+    named = [s for s in args.source if s != ODP]
+    roots = source_roots(named, [Path(s) for s in named if Path(s).is_file()])
+    out = check_out(args.out, roots)  # before fetching or reading anything
+    check_report(args.report, out, roots)
     progress = progress_for(args)
     sources, facts = resolve(args, progress)
     options = ShardOptions(shard_bytes=args.shard_mb * MB, row_group_bytes=args.row_group_mb * MB)
     result = build_release(
         sources,
-        args.out,
+        out,
         policy=args.on_error,
         report_path=args.report,
         progress=progress,
         chunk_bytes=args.chunk_mb * MB if args.chunk_mb else BUILD_CHUNK_BYTES,
         shard_options=options,
         fetched=facts,
+        source_spec=named,
     )
     rows = ", ".join(f"{t} {r.rows_valid:,}" for t, r in result.tables.items())
     held = sum(r.rows_quarantined for r in result.tables.values())
@@ -169,17 +192,22 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    from .outpath import check_report, source_roots
     from .pipeline import run_tables
     from .release import report_json, source_records, write_report
 
+    check_report(args.report)
     progress = progress_for(args)
     sources, facts = resolve(args, progress)
-    result = run_tables(
-        sources,
-        policy=args.on_error,
-        progress=progress,
-        chunk_bytes=args.chunk_mb * MB if args.chunk_mb else DEFAULT_CHUNK_BYTES,
-    )
+    files = [s.path for found in sources.values() for s in found]
+    check_report(args.report, None, source_roots([s for s in args.source if s != ODP], files))
+    with validate_scratch(args):
+        result = run_tables(
+            sources,
+            policy=args.on_error,
+            progress=progress,
+            chunk_bytes=args.chunk_mb * MB if args.chunk_mb else DEFAULT_CHUNK_BYTES,
+        )
     if args.report:
         write_report(args.report, report_json(result, source_records(sources, facts)))
     if result.log.total:
@@ -191,6 +219,25 @@ def run_validate(args: argparse.Namespace) -> int:
     rows = ", ".join(f"{t} {r.rows_valid:,}" for t, r in result.tables.items())
     print(f"valid: {rows}")
     return EXIT_OK
+
+
+@contextmanager
+def validate_scratch(args: argparse.Namespace) -> Iterator[None]:
+    """Key-hash spill files of ``validate`` go to ``<cache folder>/scratch``, in folders of
+    this process's own that are removed at exit (and by the next run, if it was killed)."""
+    from .fetch import resolve_cache_dir
+    from .keys import spill_into
+    from .scratch import clean_stale_scratch, remove_scratch
+
+    where = resolve_cache_dir(args.cache_dir, os.environ) / "scratch"
+    clean_stale_scratch(where)
+    try:
+        with spill_into(where):
+            yield
+    finally:
+        if where.is_dir():
+            for folder in where.glob(f".*.building-{os.getpid()}-*"):
+                remove_scratch(folder)
 
 
 def run_fetch(args: argparse.Namespace) -> int:
@@ -239,19 +286,69 @@ COMMANDS = {
 }
 
 
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While running, SIGTERM raises :class:`Terminated` (a KeyboardInterrupt) in the main
+    thread, so it is cleaned up after exactly like Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    before = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; expected failures print one line and return their exit code."""
+    from .pools import worker_pools
+
     args = parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with sigterm_as_interrupt(), worker_pools():
+            return COMMANDS[args.command](args)
     except PtoffactError as error:
         print(f"ptoffact: error: {error}", file=sys.stderr)
         return error.exit_code
-    except KeyboardInterrupt:
-        print("ptoffact: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        if isinstance(stop, Terminated):
+            print("ptoffact: terminated (SIGTERM); nothing was replaced", file=sys.stderr)
+            return EXIT_TERMINATED
+        print("ptoffact: interrupted; nothing was replaced", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
+        quiet_stdout()
         return EXIT_USAGE
+    except Exception as error:  # a bug: one line, the traceback in a file
+        return report_bug(error, args)
+
+
+def quiet_stdout() -> None:
+    """Point stdout at the null device, so that flushing it at exit fails no more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def report_bug(error: Exception, args: argparse.Namespace) -> int:
+    """Save the traceback of an unexpected error and print one line pointing to it."""
+    from .crash import bug_line, crash_folders, save_traceback, secrets_of
+
+    secrets = secrets_of(os.environ, getattr(args, "api_key_file", None))
+    try:
+        folders = crash_folders(getattr(args, "cache_dir", None), os.environ)
+    except Exception:
+        folders = []
+    saved = save_traceback(error, folders, secrets)
+    print(bug_line(error, saved, secrets), file=sys.stderr)
+    return EXIT_BUG
 
 
 if __name__ == "__main__":

@@ -1,4 +1,9 @@
-"""Expected failures, each with its exit code; the CLI prints them as one line."""
+"""Expected failures, each with its exit code; the CLI prints them as one line.
+
+Exit codes: 0 success; 1 data failed validation; 2 usage or configuration (output places
+included); 3 a source that cannot be read; 70 an unexpected error (a bug: the traceback is
+saved to a file); 130 interrupted (SIGINT, Ctrl-C); 143 terminated (SIGTERM).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,9 @@ EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_SOURCE = 3
+EXIT_BUG = 70  # EX_SOFTWARE in BSD's sysexits.h
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a process ended by Ctrl-C
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 class PtoffactError(Exception):
@@ -30,3 +38,7 @@ class DataInvalid(PtoffactError):
     """The data failed validation under the ``fail`` policy."""
 
     exit_code = EXIT_INVALID
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it is cleaned up after like Ctrl-C."""

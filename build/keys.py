@@ -8,7 +8,8 @@ counts directly, and exact checks verify every hash match against the text.
 from __future__ import annotations
 
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +19,26 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .pools import pool
+from .scratch import make_scratch, remove_scratch
+
 NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
 HASH_SEED = 0x5EED
 BUCKET_BITS = 4  # DuplicateCounter keeps hashes in 16 buckets by their top bits
 DUPLICATE_MEMORY_ROWS = 8_000_000  # 64 MB of hashes in memory before spilling to disk
+_spill_folder: Path | None = None  # where counters made now spill (see spill_into)
+
+
+@contextmanager
+def spill_into(folder: Path | None) -> Iterator[None]:
+    """Counters made inside the block spill their hashes into scratch folders in ``folder``
+    (a build's own scratch folder); outside any block, into the system temp folder."""
+    global _spill_folder
+    before, _spill_folder = _spill_folder, folder
+    try:
+        yield
+    finally:
+        _spill_folder = before
 
 
 def mix(x: np.ndarray) -> np.ndarray:
@@ -185,7 +202,8 @@ class DuplicateCounter:
         default_factory=lambda: [[] for _ in range(1 << BUCKET_BITS)]
     )
     held: int = 0
-    scratch: tempfile.TemporaryDirectory | None = None
+    folder: Path | None = field(default_factory=lambda: _spill_folder)
+    scratch: Path | None = None
 
     def add(self, *columns: pa.Array) -> None:
         self.add_hashes(hash_rows(*columns))
@@ -203,7 +221,11 @@ class DuplicateCounter:
     def spill(self) -> None:
         """Append every bucket's hashes to its scratch file."""
         if self.scratch is None:
-            self.scratch = tempfile.TemporaryDirectory(prefix="ptoffact-hashes-")
+            self.scratch = (
+                make_scratch(self.folder, "hashes")
+                if self.folder is not None
+                else Path(tempfile.mkdtemp(prefix="ptoffact-hashes-"))
+            )
         for b, chunks in enumerate(self.buckets):
             if chunks:
                 with open(self.bucket_path(b), "ab") as stream:
@@ -213,7 +235,7 @@ class DuplicateCounter:
         self.held = 0
 
     def bucket_path(self, b: int) -> Path:
-        return Path(self.scratch.name) / f"bucket-{b:02d}.u64"
+        return self.scratch / f"bucket-{b:02d}.u64"
 
     def bucket(self, b: int) -> np.ndarray:
         """All hashes of one bucket (from its scratch file and from memory)."""
@@ -224,11 +246,12 @@ class DuplicateCounter:
 
     def result(self) -> int:
         """Rows in groups of two or more (buckets sorted on two threads: numpy frees the GIL)."""
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            counts = pool.map(lambda b: rows_in_groups(self.bucket(b)), range(1 << BUCKET_BITS))
-            total = sum(counts)
+        counts = pool("hashes", 2).map(
+            lambda b: rows_in_groups(self.bucket(b)), range(1 << BUCKET_BITS)
+        )
+        total = sum(counts)
         if self.scratch is not None:
-            self.scratch.cleanup()
+            remove_scratch(self.scratch)
             self.scratch = None
         return total
 

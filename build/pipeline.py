@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Protocol
 
 import numpy as np
@@ -21,6 +20,7 @@ from .convert import to_mask
 from .errors import UsageError
 from .findings import Finding, FindingLog
 from .keys import KeyIndex
+from .pools import pool
 from .prefetch import prefetch
 from .quirks import Context, quirks_for
 from .read import DEFAULT_CHUNK_BYTES, EncodingProblem, RawBatch, read_csv_file
@@ -209,10 +209,9 @@ class TableRun:
         return None
 
 
-@cache
 def quirk_pool() -> ThreadPoolExecutor:
     """The one thread that measures quirks while the next batch is checked."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptoffact-quirks")
+    return pool("quirks")
 
 
 def reasons_for(checked: CheckedBatch, index: np.ndarray, cascaded: np.ndarray | None) -> pa.Array:

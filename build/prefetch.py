@@ -45,8 +45,8 @@ def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
             offer(_Failure(error))
 
     worker = threading.Thread(target=work, name="ptoffact-read-ahead", daemon=True)
-    worker.start()
     try:
+        worker.start()  # inside: an interrupt landing in start still stops the worker
         while True:
             item = slots.get()
             if item is _DONE:
@@ -56,4 +56,5 @@ def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
             yield item
     finally:
         stop.set()
-        worker.join()
+        if worker.ident is not None:
+            worker.join()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
+import threading
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,17 +15,34 @@ import pyarrow as pa
 from .card import SourceRecord, render_card
 from .describe import FileEntry, datapackage, table_resource, write_json
 from .errors import DataInvalid
+from .keys import spill_into
 from .order import SORT_KEYS, BucketSorter
+from .outpath import check_out, check_report, nearest_existing, source_roots
 from .pipeline import RunResult, run_tables
+from .pools import pool, worker_pools
 from .prefetch import prefetch
 from .read import BUILD_CHUNK_BYTES
 from .rowprogress import Progress
 from .schema import TABLES, load_schema, to_arrow
+from .scratch import (
+    RELEASE_MARK,
+    SCRATCH_MARK,
+    clean_stale_scratch,
+    make_scratch,
+    recover_swap,
+    remove_scratch,
+    swap_into_place,
+)
 from .sources import SourceFile
 from .stopwatch import Stopwatch
 from .write import ROW_GROUP_BYTES, SHARD_BYTES, GzipCsv, ParquetShards, QuarantineCsv, sha256_of
 
 REPORT_NAME = "validation_report.json"
+SPILL = ".spill"  # the build's scratch files, inside its scratch folder
+
+
+class Stopped(Exception):
+    """Writing a table was abandoned because the build is ending."""
 
 
 @dataclass
@@ -47,6 +63,7 @@ class ReleaseSink:
     held: QuarantineCsv = field(init=False)
     sorter: BucketSorter = field(init=False)
     closing: Future | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         schema = to_arrow(load_schema(self.table))
@@ -57,7 +74,7 @@ class ReleaseSink:
             row_group_bytes=self.options.row_group_bytes,
             sorting_columns=SORT_KEYS,
         )
-        self.sorter = BucketSorter(self.root / ".spill" / self.table, schema)
+        self.sorter = BucketSorter(self.root / SPILL / self.table, schema)
         self.csv = GzipCsv(self.root / "csv" / f"{self.table}.csv.gz", schema)
         self.held = QuarantineCsv(self.root / "quarantine" / f"{self.table}.csv")
 
@@ -82,21 +99,24 @@ class ReleaseSink:
         return self.closing.result() if self.closing is not None else self.close_now()
 
     def settle(self) -> None:
-        """Wait for writing in progress, whatever its outcome (before cleaning up)."""
+        """Stop writing in progress and wait for it to end (before cleaning up)."""
+        self.stop.set()
         if self.closing is not None:
             wait([self.closing])
 
     def close_now(self) -> dict:
         """Write the rows in key order, then close every file."""
-        with ThreadPoolExecutor(1, thread_name_prefix="ptoffact-csv") as pool:
-            pending = None
-            for batch in prefetch(self.sorter.sorted_batches()):  # sort ahead while writing
-                if pending is not None:
-                    pending.result()  # CSV batches stay in order
-                pending = pool.submit(self.csv.write, batch)
-                self.parquet.write(batch)
+        csv_pool = pool("csv")
+        pending = None
+        for batch in prefetch(self.sorter.sorted_batches()):  # sort ahead while writing
+            if self.stop.is_set():
+                raise Stopped(self.table)
             if pending is not None:
-                pending.result()
+                pending.result()  # CSV batches stay in order
+            pending = csv_pool.submit(self.csv.write, batch)
+            self.parquet.write(batch)
+        if pending is not None:
+            pending.result()
         return {
             "shards": self.parquet.close(),
             "csv": self.csv.close(),
@@ -104,10 +124,9 @@ class ReleaseSink:
         }
 
 
-@cache
 def closer_pool() -> ThreadPoolExecutor:
     """One thread that writes finished tables, in order, while later ones are checked."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ptoffact-writer")
+    return pool("writer")
 
 
 def report_json(result: RunResult, sources: list[SourceRecord]) -> dict:
@@ -179,9 +198,19 @@ def release_datapackage(
             extra["quarantined"].update(path=rel(root, held.path), hash=f"sha256:{held.sha256}")
         entry = FileEntry(rel(root, csv.path), csv.bytes, csv.sha256, csv.rows)
         resources.append(table_resource(load_schema(table), entry, **extra))
-    return datapackage(
-        resources, ptoffact={"sources": [s.to_json() for s in sources], "policy": result.policy}
-    )
+    block = {
+        "sources": [s.to_json() for s in sources],
+        "policy": result.policy,
+        "release_entries": release_entries(root),
+    }
+    return datapackage(resources, ptoffact=block)
+
+
+def release_entries(root: Path) -> list[str]:
+    """What the release folder holds at its top: the marker that a later build may replace
+    it (see :mod:`.scratch`), and may delete nothing else."""
+    names = {e.name for e in root.iterdir()} - {SCRATCH_MARK, SPILL}
+    return sorted(names | {RELEASE_MARK})
 
 
 def rel(root: Path, path: Path) -> str:
@@ -211,50 +240,87 @@ def build_release(
     shard_options: ShardOptions | None = None,
     fetched: dict[str, dict] | None = None,
     keep_all: bool = False,
+    source_spec: Iterable[str | Path] = (),
 ) -> RunResult:
-    """Build a release into ``out``; on failure ``out`` is left exactly as it was."""
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """Build a release into ``out``; on failure ``out`` is left exactly as it was.
+
+    ``out`` must be missing, an empty folder or a release (:func:`.outpath.check_out`); the
+    release is assembled in a scratch folder beside it (in its closest existing ancestor:
+    missing parents are made only when the release is put in place).
+    """
+    roots = source_roots(source_spec, [s.path for files in sources.values() for s in files])
+    out = check_out(out, roots)
+    check_report(report_path, out, roots)
     progress = progress or Progress.quiet()
+    home = nearest_existing(out.parent)
+    clean_stale_scratch(home)
+    for note in recover_swap(out):
+        progress.note(note)
+        out = check_out(out, roots)
     records = source_records(sources, fetched)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
-    sinks = {t: ReleaseSink(work, t, shard_options or ShardOptions()) for t in TABLES}
-    try:
-        result = run_tables(
-            sources,
-            policy=policy,
-            sinks=sinks,
-            progress=progress,
-            chunk_bytes=chunk_bytes,
-            keep_all=keep_all,
-        )
-        if not result.ok:
-            report = report_json(result, records)
-            failed = report_path or failed_report_path(out)
-            write_report(failed, report)
-            raise DataInvalid(invalid_message(result, failed))
-        closed = {}
-        for table in TABLES:
-            rows = result.tables[table].rows_valid
-            progress.note(f"{table}: writing {rows:,} rows in key order (Parquet, gzip CSV)")
-            with result.watch.stage("write: waiting for the writer"):
-                closed[table] = sinks[table].close()
-        progress.note("writing the dataset card and datapackage.json")
-        report = report_json(result, records)  # after writing: its timings are complete
-        write_report(work / REPORT_NAME, report)
-        if report_path is not None:
-            write_report(report_path, report)
-        write_json(work / "datapackage.json", release_datapackage(work, closed, result, records))
-        parquet_bytes = {t: sum(s.bytes for s in closed[t]["shards"]) for t in TABLES}
-        card = render_card(result, records, str(out), parquet_bytes)
-        (work / "README.md").write_text(card, encoding="utf-8")
-        swap_into_place(work, out)
-        return result
-    finally:
-        for sink in sinks.values():
-            sink.settle()
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
+    with worker_pools():
+        work = make_scratch(home, out.name)
+        sinks: dict[str, ReleaseSink] = {}
+        try:
+            with spill_into(work / SPILL):
+                sinks.update(
+                    (t, ReleaseSink(work, t, shard_options or ShardOptions())) for t in TABLES
+                )
+                result = run_tables(
+                    sources,
+                    policy=policy,
+                    sinks=sinks,
+                    progress=progress,
+                    chunk_bytes=chunk_bytes,
+                    keep_all=keep_all,
+                )
+            if not result.ok:
+                report = report_json(result, records)
+                failed = report_path or failed_report_path(out)
+                write_report(failed, report)
+                raise DataInvalid(invalid_message(result, failed))
+            finish_release(work, out, sinks, result, records, report_path, progress)
+            return result
+        finally:
+            for sink in sinks.values():
+                sink.settle()
+            remove_scratch(work)
+
+
+def finish_release(
+    work: Path,
+    out: Path,
+    sinks: dict[str, ReleaseSink],
+    result: RunResult,
+    records: list[SourceRecord],
+    report_path: Path | None,
+    progress: Progress,
+) -> None:
+    """Write the tables, the report, the card and the datapackage; put the release in place."""
+    closed = {}
+    for table in TABLES:
+        rows = result.tables[table].rows_valid
+        progress.note(f"{table}: writing {rows:,} rows in key order (Parquet, gzip CSV)")
+        with result.watch.stage("write: waiting for the writer"):
+            closed[table] = sinks[table].close()
+    remove_scratch_files(work / SPILL)
+    progress.note("writing the dataset card and datapackage.json")
+    report = report_json(result, records)  # after writing: its timings are complete
+    write_report(work / REPORT_NAME, report)
+    if report_path is not None:
+        write_report(report_path, report)
+    parquet_bytes = {t: sum(s.bytes for s in closed[t]["shards"]) for t in TABLES}
+    card = render_card(result, records, str(out), parquet_bytes)
+    (work / "README.md").write_text(card, encoding="utf-8")
+    # last: its list of the folder's entries marks the folder as a release
+    write_json(work / RELEASE_MARK, release_datapackage(work, closed, result, records))
+    swap_into_place(work, out)
+
+
+def remove_scratch_files(folder: Path) -> None:
+    """Remove the build's spill folder (empty by now, or holding spent scratch)."""
+    if folder.exists():
+        shutil.rmtree(folder)
 
 
 def invalid_message(result: RunResult, report: Path) -> str:
@@ -266,14 +332,3 @@ def invalid_message(result: RunResult, report: Path) -> str:
         else "validation failed"
     )
     return f"{head}; no release written; report: {report}"
-
-
-def swap_into_place(work: Path, out: Path) -> None:
-    """Replace ``out`` with the finished folder, keeping the old one until the new is in."""
-    old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        out.rename(old)
-    work.rename(out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
 
 import numpy as np
 import pyarrow as pa
@@ -21,6 +20,7 @@ from .convert import convert, to_mask
 from .findings import Finding, FindingBlock
 from .keys import GrowingKeySet, KeyIndex
 from .patterns import pattern_check
+from .pools import pool
 from .read import BadRow, RawBatch
 from .schema import Field, TableSchema, arrow_type, to_arrow
 
@@ -128,10 +128,9 @@ def check_field(field: Field, text: pa.Array, missing: np.ndarray, blank: np.nda
     return values, blocks
 
 
-@cache
 def field_pool() -> ThreadPoolExecutor:
     """Threads that check columns side by side (Arrow kernels release the GIL)."""
-    return ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="ptoffact-check")
+    return pool("check", os.cpu_count() or 2)
 
 
 def block(kind: str, field_name: str | None, note: str, mask: np.ndarray, text) -> FindingBlock:

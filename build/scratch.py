@@ -1,0 +1,183 @@
+"""Scratch folders a run owns, and putting a finished release in place, recoverably.
+
+A scratch folder is named ``.<stem>.building-<pid>-<random>`` and holds a marker file
+(:data:`SCRATCH_MARK`: the owner's PID and host) written first and removed last, so a folder
+is only ever removed when it is provably ours and its process is gone.
+
+The swap renames the old release to ``.<name>.old-<pid>``, then the new one to ``<name>``.
+A run killed between the two renames leaves no folder at ``<name>``: the next build puts
+the old release back (:func:`recover_swap`); one killed after both removes the old copy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+
+from .errors import UsageError
+
+SCRATCH_MARK = ".ptoffact-scratch"
+RELEASE_MARK = "datapackage.json"  # removed last, so a half-removed release is still known
+BUILDING = re.compile(r"^\..+\.building-(?P<pid>\d+)-[^/]*$")
+# what releases written before the datapackage listed their entries may hold
+LEGACY_ENTRIES = ["data", "csv", "quarantine", "README.md", "validation_report.json", ".spill"]
+
+
+def release_entries(folder: Path) -> list[str] | None:
+    """The entries a ptoffact release folder may hold, from the ``ptoffact`` block of its
+    datapackage.json; None when the folder is not a release."""
+    if folder.is_symlink() or not folder.is_dir():
+        return None
+    try:
+        package = json.loads((folder / RELEASE_MARK).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    block = package.get("ptoffact") if isinstance(package, dict) else None
+    if not isinstance(block, dict):
+        return None
+    entries = block.get("release_entries", LEGACY_ENTRIES)
+    return [*entries, RELEASE_MARK] if isinstance(entries, list) else None
+
+
+def is_release(folder: Path) -> bool:
+    """A folder a ptoffact build wrote, holding nothing it did not write."""
+    entries = release_entries(folder)
+    return entries is not None and all(e.name in entries for e in folder.iterdir())
+
+
+def foreign_entries(folder: Path) -> list[str]:
+    """The entries of a folder that a release would not hold (all of them if not one)."""
+    entries = release_entries(folder) or []
+    return sorted(e.name for e in folder.iterdir() if e.name not in entries)
+
+
+def make_scratch(where: Path, stem: str) -> Path:
+    """A new scratch folder in ``where`` (made if needed), marked as this process's."""
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f".{stem}.building-{os.getpid()}-", dir=where))
+        owner = {"pid": os.getpid(), "host": socket.gethostname()}
+        (folder / SCRATCH_MARK).write_text(json.dumps(owner), encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot write in {where}: {error.strerror or error}") from None
+    return folder
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this PID exists (when unsure, it does)."""
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # os.kill(pid, 0) would send Ctrl-C there: never guess
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
+
+
+def stale_scratch(folder: Path) -> bool:
+    """A scratch folder of ours whose process has ended (on this host)."""
+    match = BUILDING.match(folder.name)
+    if not match or folder.is_symlink() or not folder.is_dir():
+        return False
+    try:
+        owner = json.loads((folder / SCRATCH_MARK).read_text(encoding="utf-8"))
+        pid, host = int(owner["pid"]), owner["host"]
+    except FileNotFoundError:  # killed before the marker was written or after its removal
+        if any(folder.iterdir()) and not is_release(folder):
+            return False
+        pid, host = int(match["pid"]), socket.gethostname()
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return host == socket.gethostname() and not pid_alive(pid)
+
+
+def clean_stale_scratch(where: Path) -> list[Path]:
+    """Remove the scratch folders in ``where`` left by ended runs; the ones removed."""
+    removed = []
+    if not where.is_dir():
+        return removed
+    for folder in sorted(where.glob(".*.building-*")):
+        if stale_scratch(folder):
+            remove_tree(folder, SCRATCH_MARK)
+            removed.append(folder)
+    return removed
+
+
+def remove_tree(folder: Path, mark: str) -> None:
+    """Remove a folder of ours, its marker file last (a crash midway leaves it known)."""
+    for entry in list(folder.iterdir()):
+        if entry.name in (mark, SCRATCH_MARK):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    (folder / mark).unlink(missing_ok=True)
+    (folder / SCRATCH_MARK).unlink(missing_ok=True)
+    folder.rmdir()
+
+
+def remove_scratch(folder: Path) -> None:
+    """Remove this run's scratch folder, whatever is left in it."""
+    if folder.exists():
+        try:
+            remove_tree(folder, SCRATCH_MARK)
+        except OSError:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def old_copies(out: Path) -> list[tuple[Path, int]]:
+    """The ``.<name>.old-<pid>`` folders beside ``out``, with their PIDs."""
+    pattern = re.compile(rf"^\.{re.escape(out.name)}\.old-(\d+)$")
+    found = []
+    if out.parent.is_dir():
+        for entry in out.parent.iterdir():
+            match = pattern.match(entry.name)
+            if match and entry.is_dir() and not entry.is_symlink():
+                found.append((entry, int(match[1])))
+    return sorted(found)
+
+
+def recover_swap(out: Path) -> list[str]:
+    """Finish the swap of a run killed midway; what was done, in words."""
+    done = []
+    for old, pid in old_copies(out):
+        if pid_alive(pid) or not is_release(old):
+            continue
+        if not out.exists() and not out.is_symlink():
+            old.rename(out)
+            done.append(f"restored the release {out} left by an interrupted build")
+        elif is_release(out):
+            remove_tree(old, RELEASE_MARK)
+            done.append(f"removed {old.name}, the previous release of an interrupted build")
+    return done
+
+
+def swap_into_place(work: Path, out: Path) -> None:
+    """Put the finished folder ``work`` at ``out`` (a release of ours, an empty folder or
+    nothing), keeping the old release until the new one is in."""
+    (work / SCRATCH_MARK).unlink()  # from here on, ``work`` is known as a release
+    old = None
+    if out.is_dir() and not any(out.iterdir()):
+        out.rmdir()
+    elif out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        out.rename(old)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        work.rename(out)
+    except OSError as error:
+        if old is not None and not out.exists():
+            old.rename(out)
+        raise UsageError(f"cannot put the release in place at {out}: {error}") from None
+    if old is not None:
+        remove_tree(old, RELEASE_MARK)
