@@ -87,8 +87,8 @@ def check_report(report: Path | None, out: Path | None = None, sources: Iterable
     for source in sources:
         if overlaps(path, source):
             raise UsageError(f"--report {report}: is or lies inside the source {source}")
-    if out is not None and out in path.parents:
-        raise UsageError(f"--report {report}: lies inside --out, which the build replaces")
+    if out is not None and overlaps(path, out):
+        raise UsageError(f"--report {report}: is or lies inside --out, which the build replaces")
     if path.exists():
         if not os.access(path, os.W_OK):
             raise UsageError(f"--report {report}: cannot write it (read-only)")
