@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import load_benchmark
+from ptoffact_build.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
@@ -165,9 +166,7 @@ def test_next_build_removes_scratch_of_ended_runs(tmp_path: Path, old_release: P
     unmarked = tmp_path / f".rel.building-{pid}-ghi"  # not provably ours: kept
     unmarked.mkdir()
     (unmarked / "notes.txt").write_text("mine")
-    command = [sys.executable, "-m", "ptoffact_build.cli", "build", "--quiet", "--out", str(out)]
-    done = subprocess.run(command, env=environment(tmp_path), capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    assert main(["build", "--quiet", "--out", str(out)]) == 0
     assert not stale.exists()
     assert alive.is_dir() and (unmarked / "notes.txt").read_text() == "mine"
 
