@@ -11,6 +11,7 @@ the old release back (:func:`recover_swap`); one killed after both removes the o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -107,7 +108,10 @@ def clean_stale_scratch(where: Path) -> list[Path]:
         return removed
     for folder in sorted(where.glob(".*.building-*")):
         if stale_scratch(folder):
-            remove_tree(folder, SCRATCH_MARK)
+            try:
+                remove_tree(folder, SCRATCH_MARK)
+            except OSError:  # e.g. another user's: not ours to force
+                continue
             removed.append(folder)
     return removed
 
@@ -153,12 +157,15 @@ def recover_swap(out: Path) -> list[str]:
     for old, pid in old_copies(out):
         if pid_alive(pid) or not is_release(old):
             continue
-        if not out.exists() and not out.is_symlink():
-            old.rename(out)
-            done.append(f"restored the release {out} left by an interrupted build")
-        elif is_release(out):
-            remove_tree(old, RELEASE_MARK)
-            done.append(f"removed {old.name}, the previous release of an interrupted build")
+        try:
+            if not out.exists() and not out.is_symlink():
+                old.rename(out)
+                done.append(f"restored the release {out} left by an interrupted build")
+            elif is_release(out):
+                remove_tree(old, RELEASE_MARK)
+                done.append(f"removed {old.name}, the previous release of an interrupted build")
+        except OSError as error:
+            raise UsageError(f"cannot finish the interrupted swap of {old}: {error}") from None
     return done
 
 
@@ -180,4 +187,5 @@ def swap_into_place(work: Path, out: Path) -> None:
             old.rename(out)
         raise UsageError(f"cannot put the release in place at {out}: {error}") from None
     if old is not None:
-        remove_tree(old, RELEASE_MARK)
+        with contextlib.suppress(OSError):  # the new release is in; a later build retries
+            remove_tree(old, RELEASE_MARK)
