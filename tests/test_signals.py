@@ -200,3 +200,31 @@ def test_key_hashes_spill_into_the_build_scratch(tmp_path: Path, monkeypatch) ->
         assert folder.parent.parent.name.startswith(".rel.building-")
         assert not folder.exists()
     assert list(empty_temp.iterdir()) == []
+
+
+def test_validate_spills_under_the_cache_folder(tmp_path: Path, monkeypatch) -> None:
+    """``validate`` has no release folder: its spills go to <cache>/scratch, removed at exit."""
+    from ptoffact_build import keys
+
+    seen: list[Path] = []
+    add, spill = keys.DuplicateCounter.add_hashes, keys.DuplicateCounter.spill
+
+    def small(self, hashes) -> None:
+        self.memory_rows = 500
+        add(self, hashes)
+
+    def spy(self) -> None:
+        spill(self)
+        seen.append(self.scratch)
+
+    monkeypatch.setattr(keys.DuplicateCounter, "add_hashes", small)
+    monkeypatch.setattr(keys.DuplicateCounter, "spill", spy)
+    monkeypatch.setenv("PTOFFACT_CACHE", str(tmp_path / "cache"))
+    empty_temp = tmp_path / "temp"
+    empty_temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(empty_temp))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    assert main(["validate", "--quiet"]) == 0
+    assert seen and all(f.parent == tmp_path / "cache" / "scratch" for f in seen)
+    assert list((tmp_path / "cache" / "scratch").iterdir()) == []
+    assert list(empty_temp.iterdir()) == []
