@@ -29,6 +29,8 @@ MAX_HOPS = 5
 MAX_EXPIRED = 3
 MAX_RESTARTS = 3
 MAX_ROUNDS = 200
+SAMPLES = 100
+"""About how many samples of the byte count a stall window keeps."""
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
 
@@ -60,11 +62,15 @@ class StallWatch:
         """Count ``n`` bytes just received; raise :class:`Stalled` when the rule is broken."""
         now, limits = self.limits.clock(), self.limits
         self.received += n
-        self.samples.append((now, self.received))
+        samples = self.samples
+        if len(samples) > 1 and now - samples[-2][0] < limits.stall_seconds / SAMPLES:
+            samples[-1] = (now, self.received)  # keep about SAMPLES samples a window
+        else:
+            samples.append((now, self.received))
         horizon = now - limits.stall_seconds
-        while len(self.samples) > 1 and self.samples[1][0] <= horizon:
-            self.samples.popleft()  # samples[0] stays the last one at or before the horizon
-        recent = self.received - self.samples[0][1]
+        while len(samples) > 1 and samples[1][0] <= horizon:
+            samples.popleft()  # samples[0] stays the last one at or before the horizon
+        recent = self.received - samples[0][1]
         if now - self.started >= limits.stall_seconds and recent < limits.stall_bytes:
             raise Stalled(
                 f"the transfer stalled ({human_bytes(recent)} in the last "

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from ptoffact_build.download import Stalled, StallWatch
+from ptoffact_build.download import SAMPLES, Stalled, StallWatch
 from ptoffact_build.fetch import FetchError, fetch_tables, read_manifest
 from ptoffact_build.portal import Limits
 
@@ -27,7 +27,7 @@ except ImportError:
 KEY = "KEY-stall-never-shown-4b7d2e"
 NAME = "office_actions.csv.zip"
 DEADLINE = 5.0
-FAST = Limits(answer_seconds=0.5, stall_seconds=0.5, listing_seconds=1.0)
+FAST = Limits(answer_seconds=1.0, stall_seconds=0.5, listing_seconds=1.0)
 
 
 def within(seconds: float, action: Callable[[], Any]) -> Any:
@@ -153,6 +153,13 @@ def test_the_stall_rule_is_a_sliding_window():
             clock[0] += 1
             burst.add(5)
     assert clock[0] == 10.0
+
+    clock[0] = 0.0
+    fast = StallWatch(limits)
+    for _ in range(100_000):  # many small chunks: the samples kept stay few
+        clock[0] += 0.001
+        fast.add(1000)
+    assert len(fast.samples) <= 2 * SAMPLES  # not one per chunk (10,000 a window)
 
 
 # -- requests whose answer never comes -----------------------------------------------------
