@@ -9,6 +9,7 @@ signed URL the storage host refuses (403, expired) is replaced by a fresh redire
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ import urllib3
 
 from .fetch_progress import Progress, human_bytes
 from .listing import PortalFile
-from .portal import REDIRECTS, Backoff, FetchError, PortalClient, Transient
+from .portal import REDIRECTS, Backoff, FetchError, Limits, PortalClient, Transient
 from .zipcheck import BadFile
 
 CHUNK = 1 << 20
@@ -28,6 +29,8 @@ MAX_HOPS = 5
 MAX_EXPIRED = 3
 MAX_RESTARTS = 3
 MAX_ROUNDS = 200
+SAMPLES = 100
+"""About how many samples of the byte count a stall window keeps."""
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
 
@@ -39,6 +42,42 @@ class Restart(Exception):
     """A partial answer that does not continue the ``.part``: start the file over."""
 
 
+class Stalled(Transient):
+    """The body arrives too slowly to ever finish: worth a new connection, a few times."""
+
+
+class StallWatch:
+    """The stall rule: fewer than ``stall_bytes`` received in the last ``stall_seconds``.
+
+    Checked as bytes arrive; a body that sends nothing at all ends with the read timeout.
+    """
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.received = 0
+        self.started = limits.clock()
+        self.samples: deque[tuple[float, int]] = deque([(self.started, 0)])
+
+    def add(self, n: int) -> None:
+        """Count ``n`` bytes just received; raise :class:`Stalled` when the rule is broken."""
+        now, limits = self.limits.clock(), self.limits
+        self.received += n
+        samples = self.samples
+        if len(samples) > 1 and now - samples[-2][0] < limits.stall_seconds / SAMPLES:
+            samples[-1] = (now, self.received)  # keep about SAMPLES samples a window
+        else:
+            samples.append((now, self.received))
+        horizon = now - limits.stall_seconds
+        while len(samples) > 1 and samples[1][0] <= horizon:
+            samples.popleft()  # samples[0] stays the last one at or before the horizon
+        recent = self.received - samples[0][1]
+        if now - self.started >= limits.stall_seconds and recent < limits.stall_bytes:
+            raise Stalled(
+                f"the transfer stalled ({human_bytes(recent)} in the last "
+                f"{limits.stall_seconds:g} s, under {human_bytes(limits.stall_bytes)})"
+            )
+
+
 @dataclass
 class _State:
     """What a download remembers between attempts."""
@@ -46,6 +85,7 @@ class _State:
     signed: str | None = None
     expired: int = 0
     restarts: int = 0
+    stalls: int = 0
 
 
 def part_size(part: Path) -> int:
@@ -133,10 +173,15 @@ def _next_chunk(chunks: Iterator[bytes], position: int) -> bytes:
 
 
 def _stream(
-    response: requests.Response, part: Path, offset: int, size: int, progress: Progress
+    response: requests.Response,
+    part: Path,
+    offset: int,
+    size: int,
+    progress: Progress,
+    limits: Limits,
 ) -> int:
-    """Append the body to ``part`` at ``offset``; return the bytes written."""
-    written = 0
+    """Append the body to ``part`` at ``offset`` (never past ``size``); return the bytes written."""
+    written, watch = 0, StallWatch(limits)
     with part.open("r+b" if offset else "wb") as out:
         out.seek(offset)
         out.truncate()
@@ -147,11 +192,17 @@ def _stream(
             out.write(chunk)
             written += len(chunk)
             progress.update(len(chunk))
+            watch.add(len(chunk))
     return written
 
 
 def save_body(
-    response: requests.Response, part: Path, start: int, size: int, progress: Progress
+    response: requests.Response,
+    part: Path,
+    start: int,
+    size: int,
+    progress: Progress,
+    limits: Limits,
 ) -> None:
     """Write one 200/206 answer into ``part``; a clean but short end means a bad file."""
     with response:
@@ -160,7 +211,7 @@ def save_body(
         offset = _offset(response, start, size)
         progress.start_at(offset)
         declared = response.headers.get("Content-Length")
-        written = _stream(response, part, offset, size, progress)
+        written = _stream(response, part, offset, size, progress, limits)
     end = offset + written
     if end < size:
         if declared is None:
@@ -174,7 +225,7 @@ def _one_round(
     """One request (with its redirects) and the body it brings."""
     start = part_size(part)
     response = open_body(client, file, state, start)
-    save_body(response, part, start, file.size, progress)
+    save_body(response, part, start, file.size, progress, client.limits)
 
 
 def download(
@@ -192,6 +243,8 @@ def download(
         try:
             _one_round(client, file, part, state, progress)
         except Transient as failure:
+            if isinstance(failure, Stalled):
+                _stalled(state, part, file.name, client.limits)
             if part_size(part) > before:
                 backoff.reset()
                 state.expired = 0
@@ -201,6 +254,17 @@ def download(
         except Restart:
             _restart(state, part, progress, file.name)
     raise FetchError(f"downloading {file.name}: no end after {MAX_ROUNDS} requests")
+
+
+def _stalled(state: _State, part: Path, name: str, limits: Limits) -> None:
+    """Count a stalled connection; after ``max_stalls`` stop, keeping ``part`` to resume."""
+    state.stalls += 1
+    if state.stalls >= limits.max_stalls:
+        raise FetchError(
+            f"downloading {name}: the download stalled {state.stalls} times (under "
+            f"{human_bytes(limits.stall_bytes)} in {limits.stall_seconds:g} s); kept "
+            f"{human_bytes(part_size(part))} in {part}: run the same command again to resume"
+        )
 
 
 def _expired(state: _State, progress: Progress, name: str) -> None:

@@ -26,7 +26,7 @@ from .cache import FetchedFile, read_manifest
 from .download import download, part_size
 from .fetch_progress import Progress, human_bytes
 from .listing import FORMATS, PortalFile, list_files, select_files
-from .portal import Backoff, FetchError, PortalClient, check_api_url, public_url
+from .portal import Backoff, FetchError, Limits, PortalClient, check_api_url, public_url
 from .zipcheck import BadFile, Unverifiable, verify_zip
 
 DEFAULT_API_URL = "https://api.uspto.gov"
@@ -198,17 +198,19 @@ def fetch_tables(
     progress: TextIO = sys.stderr,
     sleep: Callable[[float], None] = time.sleep,
     session: requests.Session | None = None,
+    limits: Limits | None = None,
 ) -> list[FetchedFile]:
     """Make sure each table's verified ``fmt`` zip is in ``cache_dir``; return them in order.
 
     Tables already verified in the cache (unless ``refresh``) make no request at all; the rest
     are discovered in the product listing, downloaded, verified and recorded in the manifest.
+    ``limits`` bounds what the portal may cost in time and bytes (default :class:`Limits`).
     Raises :class:`FetchError` (exit 2 for the key or a bad argument, 3 for the source).
     """
     wanted = _check_request(fmt, tables)
     api_url, cache_dir = check_api_url(api_url), Path(cache_dir)
     with requests.Session() if session is None else nullcontext(session) as http:
-        client = PortalClient(api_url, api_key, http)
+        client = PortalClient(api_url, api_key, http, limits=limits or Limits())
         job = _Job(client, cache_dir, fmt, refresh, progress, sleep)
         try:
             cache_dir.mkdir(parents=True, exist_ok=True)

@@ -7,15 +7,20 @@ Files are chosen by table name and format suffix, never from a hard-coded list; 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .portal import Backoff, FetchError, PortalClient, Transient
+import requests
+import urllib3
+
+from .fetch_progress import human_bytes
+from .portal import Backoff, FetchError, Limits, PortalClient, Transient
 
 PRODUCT = "PTOFFACT"
-MAX_PAGES = 100
+READ_SIZE = 64 * 1024
 FORMATS = ("csv", "dta")
 
 _NAME = re.compile(
@@ -82,21 +87,55 @@ def _page(product: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     return entries, total
 
 
+def _read_page(response: requests.Response, limits: Limits) -> bytes:
+    """A listing page's body, read as it arrives, within ``listing_bytes`` and ``_seconds``."""
+    started, body = limits.clock(), bytearray()
+    while True:
+        try:
+            chunk = response.raw.read1(READ_SIZE, decode_content=True)
+        except (urllib3.exceptions.HTTPError, requests.RequestException, OSError):
+            raise Transient(f"connection dropped after {len(body)} bytes of the listing") from None
+        if not chunk:
+            return bytes(body)
+        body += chunk
+        if len(body) > limits.listing_bytes:
+            raise FetchError(
+                f"listing {PRODUCT}: the portal's answer exceeds "
+                f"{human_bytes(limits.listing_bytes)}, far more than a listing needs; "
+                "stopped reading it (try again later)"
+            )
+        if limits.clock() - started > limits.listing_seconds:
+            raise Transient(f"the listing took over {limits.listing_seconds:g} s")
+
+
 def get_json(
     client: PortalClient, url: str, backoff: Backoff, notify: Callable[[str], None] | None
 ) -> Any:
-    """GET a JSON document from the API, retrying transient failures."""
+    """GET a JSON document from the API, retrying transient failures; its size is bounded."""
     while True:
         try:
-            response = client.get(url)
-            client.check(response, f"listing {PRODUCT}")
-            if response.status_code != 200:
-                raise FetchError(f"listing {PRODUCT}: unexpected HTTP {response.status_code}")
-            return response.json()
+            with client.get(url, stream=True) as response:
+                client.check(response, f"listing {PRODUCT}")
+                if response.status_code != 200:
+                    raise FetchError(f"listing {PRODUCT}: unexpected HTTP {response.status_code}")
+                body = _read_page(response, client.limits)
+            return json.loads(body)
         except Transient as failure:
             backoff.wait(failure, f"listing {PRODUCT}", notify)
         except ValueError:
             raise FetchError(f"listing {PRODUCT}: the portal did not answer JSON") from None
+
+
+def _check_extent(entries: list[dict[str, Any]], pages: int, total: int, limits: Limits) -> None:
+    """Stop a listing that goes on past ``listing_pages`` pages or ``listing_files`` files."""
+    if len(entries) > limits.listing_files or (
+        pages >= limits.listing_pages and len(entries) < total
+    ):
+        raise FetchError(
+            f"listing {PRODUCT}: no end after {pages} pages and {len(entries)} files (the "
+            f"portal announces {total}; at most {limits.listing_pages} pages and "
+            f"{limits.listing_files} files are read): try again later"
+        )
 
 
 def list_files(
@@ -105,15 +144,16 @@ def list_files(
     """Every file of the product, paging with ``offset``/``limit`` while the count says more."""
     base = f"{client.api_url}/api/v1/datasets/products/{PRODUCT}?includeFiles=true"
     entries, total = _page(_product(get_json(client, base, backoff, notify)))
-    limit = max(len(entries), 1)
-    for _ in range(MAX_PAGES):
-        if len(entries) >= total:
-            break
+    limit, pages = max(len(entries), 1), 1
+    while len(entries) < total:
+        _check_extent(entries, pages, total, client.limits)
         url = f"{base}&offset={len(entries)}&limit={limit}"
         more, _total = _page(_product(get_json(client, url, backoff, notify)))
         if not more:
             break
         entries.extend(more)
+        pages += 1
+    _check_extent(entries, pages, total, client.limits)
     files = [f for f in map(_to_file, entries) if f is not None]
     return list({f.name: f for f in files}.values())
 

@@ -11,19 +11,48 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
+import urllib3
 
 from .errors import PtoffactError
 
 KEY_HEADER = "X-API-KEY"
 TIMEOUT: tuple[float, float] = (15.0, 60.0)
 """(connect, read) seconds for every request."""
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the portal may cost us in time and bytes; a hostile or broken portal ends here.
+
+    ``answer_seconds`` bounds each request up to its status and headers (redirect hops
+    included); a download has stalled when fewer than ``stall_bytes`` arrive in a sliding
+    window of ``stall_seconds`` (after ``max_stalls`` stalled connections the fetch stops,
+    keeping the ``.part`` to resume); one page of the product listing may hold at most
+    ``listing_bytes`` and take ``listing_seconds``, the whole listing ``listing_pages`` pages
+    and ``listing_files`` files. ``clock`` is the time source (seconds, monotonic).
+    """
+
+    answer_seconds: float = 120.0
+    stall_bytes: int = 64 * 1024
+    stall_seconds: float = 60.0
+    max_stalls: int = 3
+    listing_bytes: int = 4 * 1024 * 1024
+    listing_seconds: float = 120.0
+    listing_pages: int = 100
+    listing_files: int = 10_000
+    clock: Clock = time.monotonic
+
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 QUOTA_NOTE = " (rate limited; the portal allows 20 downloads of a file per key per year)"
@@ -144,18 +173,65 @@ class Backoff:
         self.failures = 0
 
 
-def error_detail(response: requests.Response, key: str) -> str:
+def body_head(response: requests.Response, size: int, seconds: float, clock: Clock) -> bytes:
+    """Up to ``size`` bytes of a body, read as they arrive for at most about ``seconds``."""
+    started, head = clock(), b""
+    while len(head) < size and clock() - started < seconds:
+        chunk = response.raw.read1(size - len(head), decode_content=True)
+        if not chunk:
+            break
+        head += chunk
+    return head
+
+
+def error_detail(response: requests.Response, key: str, limits: Limits | None = None) -> str:
     """A short, key-free summary of an error body (the portal answers JSON errors)."""
+    limits = limits or Limits()
     try:
-        head = next(response.iter_content(4096), b"")
+        head = body_head(response, 4096, limits.answer_seconds, limits.clock)
         body = json.loads(head or b"null")
-    except (ValueError, requests.RequestException):
+    except (ValueError, requests.RequestException, urllib3.exceptions.HTTPError, OSError):
         return ""
     if not isinstance(body, dict):
         return ""
     parts = [str(body[k]) for k in ("error", "message", "errorDetails") if body.get(k)]
     text = "; ".join(parts)[:160]
     return text.replace(key, "***") if key else text
+
+
+def answer_within(
+    send: Callable[[], requests.Response], seconds: float
+) -> requests.Response | None:
+    """``send()``'s response, or None when it takes longer than ``seconds``; errors re-raised.
+
+    The request runs on a daemon thread, because a socket timeout bounds each read, not a
+    server that trickles its headers (or a name lookup). A request that misses the deadline is
+    abandoned; its late response is closed by its thread.
+    """
+    lock, done = threading.Lock(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            result: object = send()
+        except BaseException as exc:  # handed to the caller, who decides
+            result = exc
+        with lock:
+            if outcome.get("abandoned") and isinstance(result, requests.Response):
+                result.close()
+            outcome["result"] = result
+        done.set()
+
+    threading.Thread(target=work, name="ptoffact-request", daemon=True).start()
+    done.wait(seconds)
+    with lock:
+        if "result" not in outcome:
+            outcome["abandoned"] = True
+            return None
+    result = outcome["result"]
+    if isinstance(result, BaseException):
+        raise result
+    return result  # type: ignore[return-value]
 
 
 @dataclass
@@ -166,6 +242,7 @@ class PortalClient:
     api_key: str = field(repr=False)
     session: requests.Session = field(default_factory=requests.Session, repr=False)
     timeout: tuple[float, float] | None = None
+    limits: Limits = field(default_factory=Limits)
 
     def is_api(self, url: str) -> bool:
         """True when ``url`` is on the API host (the only host that may see the key)."""
@@ -181,16 +258,22 @@ class PortalClient:
     def get(
         self, url: str, *, headers: Mapping[str, str] | None = None, stream: bool = False
     ) -> requests.Response:
-        """One GET without following redirects; network failures become :class:`Transient`."""
+        """One GET without following redirects; network failures become :class:`Transient`.
+
+        The status and headers must arrive within ``limits.answer_seconds``.
+        """
         target = encode_url(url)
+        send = partial(
+            self.session.get,
+            target,
+            headers=self.headers_for(target, headers),
+            timeout=self.timeout or TIMEOUT,
+            stream=stream,
+            allow_redirects=False,
+        )
+        seconds = self.limits.answer_seconds
         try:
-            return self.session.get(
-                target,
-                headers=self.headers_for(target, headers),
-                timeout=self.timeout or TIMEOUT,
-                stream=stream,
-                allow_redirects=False,
-            )
+            response = answer_within(send, seconds)
         except requests.exceptions.SSLError:
             raise FetchError(f"TLS failure talking to {urlsplit(target).netloc}") from None
         except requests.Timeout:
@@ -200,6 +283,9 @@ class PortalClient:
         except requests.RequestException as exc:
             name = type(exc).__name__
             raise FetchError(f"cannot request {public_url(target)}: {name}") from None
+        if response is None:
+            raise Transient(f"no answer from {urlsplit(target).netloc} within {seconds:g} s")
+        return response
 
     def check(self, response: requests.Response, what: str) -> None:
         """Raise for an error status: key rejected (2), transient (retry) or fatal (3)."""
@@ -207,7 +293,7 @@ class PortalClient:
         if status < 400:
             return
         url = response.url or ""
-        detail = error_detail(response, self.api_key)
+        detail = error_detail(response, self.api_key, self.limits)
         suffix = f" ({detail})" if detail else ""
         if status in (401, 403) and self.is_api(url):
             raise FetchError(

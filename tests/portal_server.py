@@ -11,7 +11,14 @@ Faults (tuples, first item the kind):
 ``("drop_expire", n)`` the same, then expire every signature issued so far;
 ``("truncate", n)`` a complete answer whose body (and Content-Length) is only ``n`` bytes;
 ``("html",)`` a 200 web page; ``("ignore_range",)`` a 200 with the whole file despite Range;
-``("stall", seconds)`` wait before answering normally (for timeouts); ``("pass",)`` none.
+``("stall", seconds)`` wait before answering normally (for timeouts); ``("pass",)`` none;
+``("trickle", n, interval)`` (storage) send ``n`` bytes, then one byte per ``interval`` s;
+``("slow_headers", interval)`` a status line, then one header byte per ``interval`` s;
+``("endless", content_type, prefix, cap)`` a 200 without length: ``prefix``, then blanks up to
+``cap`` bytes (counted in ``bytes_served["endless"]``), then silence;
+``("endless", content_type, prefix, 0, interval[, status])`` the same, then one blank per
+``interval`` s (with that HTTP status).
+With ``endless_listing`` every listing page is full of invented names and announces a billion.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ class FakePortal:
     listing: list[dict[str, Any]] = field(default_factory=list)
     page_size: int | None = None
     dataset_field: str = "productDatasetArrayText"
+    endless_listing: bool = False
     faults: dict[str, list[tuple]] = field(default_factory=lambda: {"api": [], "storage": []})
     hits: list[Hit] = field(default_factory=list)
     bytes_served: Counter = field(default_factory=Counter)
@@ -171,6 +179,10 @@ class _Handler(BaseHTTPRequestHandler):
             fault = None
         if fault and fault[0] == "status":
             self.send(fault[1], fault[3] if len(fault) > 3 else b"", fault[2] or {})
+        elif fault and fault[0] == "slow_headers":
+            self.slow_headers(fault[1])
+        elif fault and fault[0] == "endless":
+            self.endless(*fault[1:])
         elif self.role == "api":
             self.api(headers)
         else:
@@ -189,6 +201,31 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_json(self, status: int, body: Any) -> None:
         self.send(status, json.dumps(body), {"Content-Type": "application/json"})
+
+    def slow_headers(self, interval: float) -> None:
+        """A status line, then a header that never ends, one byte per ``interval``."""
+        self.close_connection = True
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        while not self.portal.stall.wait(interval):
+            self.wfile.write(b"a")
+
+    def endless(
+        self, content_type: str, prefix: bytes, cap: int, interval: float = 60, status: int = 200
+    ) -> None:
+        """An answer without length: ``prefix``, blanks up to ``cap``, then one per ``interval``."""
+        self.close_connection = True
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.end_headers()
+        self.wfile.write(prefix)
+        filler, sent = b" " * 65536, 0
+        while sent < cap:
+            self.wfile.write(filler)
+            sent += len(filler)
+            with self.portal.lock:
+                self.portal.bytes_served["endless"] += len(filler)
+        while not self.portal.stall.wait(interval):
+            self.wfile.write(b" ")
 
     # -- the API ----------------------------------------------------------------------------
 
@@ -212,13 +249,16 @@ class _Handler(BaseHTTPRequestHandler):
         limit = int(query.get("limit", ["1000"])[0])
         if self.portal.page_size:
             limit = min(limit, self.portal.page_size)
-        files = self.portal.listing
+        files, count = self.portal.listing, len(self.portal.listing)
+        if self.portal.endless_listing:
+            files = files + [_invented(self.portal, n) for n in range(count, offset + limit)]
+            count = 10**9
         product = {
             "productIdentifier": "PTOFFACT",
             "productTitleText": "Patent Application Office Actions Research Dataset",
             self.portal.dataset_field: ["Research"],
-            "productFileTotalQuantity": len(files),
-            "productFileBag": {"count": len(files), "fileDataBag": files[offset : offset + limit]},
+            "productFileTotalQuantity": count,
+            "productFileBag": {"count": count, "fileDataBag": files[offset : offset + limit]},
         }
         return {"count": 1, "bulkDataProductBag": [product]}
 
@@ -235,13 +275,16 @@ class _Handler(BaseHTTPRequestHandler):
         name = unquote(url.path).rsplit("/", 1)[-1]
         data = self.portal.files[name]
         kind = fault[0] if fault else None
+        match = re.fullmatch(r"bytes=(\d+)-", headers.get("range", ""))
         if kind == "html":
             self.send(200, HTML_PAGE, {"Content-Type": "text/html; charset=utf-8"})
+            return
+        if kind == "trickle":
+            self.trickle(name, data, int(match[1]) if match else 0, *fault[1:])
             return
         if kind == "truncate":
             self.serve(name, data[: fault[1]], 0, len(data[: fault[1]]))
             return
-        match = re.fullmatch(r"bytes=(\d+)-", headers.get("range", ""))
         start = int(match[1]) if match and kind != "ignore_range" else 0
         limit = fault[1] if kind in ("drop", "drop_expire") else None
         self.serve(name, data, start, limit)
@@ -263,3 +306,24 @@ class _Handler(BaseHTTPRequestHandler):
         if limit is not None:
             self.wfile.flush()
             self.close_connection = True
+
+    def trickle(self, name: str, data: bytes, start: int, head: int, interval: float) -> None:
+        """Send ``data`` from ``start``: ``head`` bytes at once, then one per ``interval``."""
+        self.close_connection = True
+        self.send_response(206 if start else 200)
+        self.send_header("Content-Type", "application/zip")
+        self.send_header("Content-Length", str(len(data) - start))
+        if start:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.end_headers()
+        self.wfile.write(data[start : start + head])
+        at = start + head
+        while at < len(data) and not self.portal.stall.wait(interval):
+            self.wfile.write(data[at : at + 1])
+            at += 1
+
+
+def _invented(portal: FakePortal, n: int) -> dict[str, Any]:
+    """A listing entry for a file that does not exist (for a listing without end)."""
+    name = f"invented_{n}.pdf"
+    return {"fileName": name, "fileSize": 1, "fileDownloadURI": f"{portal.api_url}/x/{name}"}
