@@ -150,16 +150,28 @@ def last_record_end(data: bytes, odd: int | None = None) -> int:
 
 
 def split_header(first: bytes, source: SourceFile) -> tuple[list[str], bytes]:
-    """The header labels of a file and the rest of its first chunk."""
+    """The header labels of a file (stripped of surrounding spaces, as frictionless strips
+    them) and the rest of its first chunk."""
     if first.startswith(BOM):
         first = first[len(BOM) :]
     end = first.find(b"\n")
     line = first[: end + 1] if end >= 0 else first
     try:
-        labels = next(csv.reader([line.decode("utf-8").rstrip("\r\n")]))
-    except (UnicodeDecodeError, StopIteration) as exc:
-        raise SourceError(f"{source.path}: row 1: header is not a UTF-8 CSV record") from exc
-    return labels, first[len(line) :]
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EncodingProblem(source, 1) from exc
+    labels = next(csv.reader([text.rstrip("\r\n")]), [])
+    if not labels:
+        raise SourceError(f"{source.path}: row 1: the header is blank")
+    return [label.strip() for label in labels], first[len(line) :]
+
+
+def column_names(labels: list[str]) -> list[str]:
+    """Names for the parsed columns: the labels, or their positions when labels repeat or
+    are blank (columns are then matched to fields by position)."""
+    if all(labels) and len(set(labels)) == len(labels):
+        return labels
+    return [f"#{i + 1}" for i in range(len(labels))]
 
 
 def parse_chunk(
@@ -186,7 +198,7 @@ def parse_chunk(
             ),
         )
     except pa.ArrowInvalid as exc:
-        if "UTF8" in str(exc) or "utf8" in str(exc).lower():
+        if "utf8" in str(exc).lower() or not is_utf8(data):
             raise EncodingProblem(source, first_row + records_before_bad_byte(data)) from exc
         raise SourceError(f"{source.path}: from row {first_row}: cannot parse CSV ({exc})") from exc
     batch = table.combine_chunks().to_batches()
@@ -221,6 +233,14 @@ def locate_bad_rows(
     return columns, rows, bad, len(records)
 
 
+def is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def records_before_bad_byte(data: bytes) -> int:
     """How many records of ``data`` come before its first byte that is not UTF-8."""
     try:
@@ -239,14 +259,15 @@ def read_csv_file(source: SourceFile, chunk_bytes: int = DEFAULT_CHUNK_BYTES) ->
         if not first:
             raise SourceError(f"{source.path}: the file is empty (no header row)")
         labels, rest = split_header(first, source)
+        names = column_names(labels)
         next_row = 2
         pending = [rest] if rest else []
         for data in with_first(pending, chunks):
-            columns, rows, bad, count = parse_chunk(data, labels, source, next_row)
+            columns, rows, bad, count = parse_chunk(data, names, source, next_row)
             next_row += count
             yield RawBatch(source, labels, columns, rows, bad, len(data))
         if next_row == 2:
-            yield RawBatch(source, labels, empty_text_batch(labels), np.empty(0, np.int64))
+            yield RawBatch(source, labels, empty_text_batch(names), np.empty(0, np.int64))
 
 
 def with_first(first: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:

@@ -211,6 +211,7 @@ def build_release(
     shard_options: ShardOptions | None = None,
     fetched: dict[str, dict] | None = None,
     keep_all: bool = False,
+    findings: Path | None = None,
 ) -> RunResult:
     """Build a release into ``out``; on failure ``out`` is left exactly as it was."""
     out = out.resolve()
@@ -227,6 +228,7 @@ def build_release(
             progress=progress,
             chunk_bytes=chunk_bytes,
             keep_all=keep_all,
+            findings=findings,
         )
         if not result.ok:
             report = report_json(result, records)
