@@ -184,6 +184,8 @@ def parse_chunk(
         invalid.append(row.text)
         return "skip"
 
+    if not is_utf8(data):  # before parsing: pyarrow cannot hand such a row to ``collect``
+        raise EncodingProblem(source, first_row + records_before_bad_byte(data))
     try:
         table = pcsv.read_csv(
             io.BytesIO(data),
@@ -198,7 +200,7 @@ def parse_chunk(
             ),
         )
     except pa.ArrowInvalid as exc:
-        if "utf8" in str(exc).lower() or not is_utf8(data):
+        if "UTF8" in str(exc) or "utf8" in str(exc).lower():
             raise EncodingProblem(source, first_row + records_before_bad_byte(data)) from exc
         raise SourceError(f"{source.path}: from row {first_row}: cannot parse CSV ({exc})") from exc
     batch = table.combine_chunks().to_batches()
@@ -234,9 +236,12 @@ def locate_bad_rows(
 
 
 def is_utf8(data: bytes) -> bool:
+    """True if ``data`` is valid UTF-8 (checked by Arrow, about 3 GB/s, without copying)."""
+    offsets = pa.py_buffer(np.array([0, len(data)], np.int64))
+    whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
+        whole.cast(pa.large_string())
+    except pa.ArrowInvalid:
         return False
     return True
 

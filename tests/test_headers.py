@@ -128,3 +128,24 @@ def test_frictionless_reads_a_space_before_a_quote_as_ptoffact_does(tables, tmp_
     ours = ptoffact_findings(files)
     assert ("citations", 5, None, "extra-cell") in ours
     assert ours == frictionless_findings(files)
+
+
+def test_a_bad_byte_in_a_row_of_the_wrong_width_is_a_finding(tables, tmp_path: Path) -> None:
+    """Not a parse failure (exit 3) with pyarrow's ignored-exception noise on stderr."""
+    tables["citations"][4][1] += "ñ"
+    tables["citations"][4].append("surplus")
+    files = write(tmp_path / "csv", tables)
+    data = files["citations"].read_bytes()
+    files["citations"].write_bytes(data.replace("ñ".encode(), b"\xf1", 1))
+    done = subprocess.run(
+        [sys.executable, "-m", "ptoffact_build.cli", "validate", "--quiet", "--source"]
+        + [str(path) for path in files.values()],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "1 validation error(s); first: citations.csv, row 5: encoding-error: "
+        "bytes that are not UTF-8"
+    )
