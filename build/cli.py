@@ -56,6 +56,13 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--report", type=Path, help="write the validation report (JSON) here")
     parser.add_argument(
+        "--findings",
+        type=Path,
+        metavar="FILE",
+        help="list every finding in FILE (.csv, or .jsonl/.ndjson for JSON Lines): table, "
+        "file, row, field, type, value, message; written even when the run fails",
+    )
+    parser.add_argument(
         "--chunk-mb",
         type=int,
         help="CSV megabytes read per batch (default: 16 for validate, 8 for build, which also "
@@ -183,6 +190,7 @@ def run_build(args: argparse.Namespace) -> int:
         shard_options=options,
         fetched=facts,
         source_spec=named,
+        findings=args.findings,
     )
     rows = ", ".join(f"{t} {r.rows_valid:,}" for t, r in result.tables.items())
     held = sum(r.rows_quarantined for r in result.tables.values())
@@ -207,6 +215,7 @@ def run_validate(args: argparse.Namespace) -> int:
             policy=args.on_error,
             progress=progress,
             chunk_bytes=args.chunk_mb * MB if args.chunk_mb else DEFAULT_CHUNK_BYTES,
+            findings=args.findings,
         )
     if args.report:
         write_report(args.report, report_json(result, source_records(sources, facts)))

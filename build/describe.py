@@ -38,7 +38,17 @@ LICENSE = {
     "path": "https://creativecommons.org/publicdomain/zero/1.0/",
     "title": "Creative Commons Zero v1.0 Universal",
 }
-CSV_DIALECT = {"delimiter": ",", "quoteChar": '"', "header": True}
+# Pinned in full (Table Dialect names), so frictionless reads the files as ptoffact does
+# instead of guessing the dialect from a sample (e.g. skipping spaces after a delimiter).
+CSV_DIALECT = {
+    "delimiter": ",",
+    "lineTerminator": "\n",
+    "quoteChar": '"',
+    "doubleQuote": True,
+    "skipInitialSpace": False,
+    "header": True,
+    "headerRows": [1],
+}
 
 BIBTEX_PAPER = """@techreport{lu2017officeactions,
   author      = {Lu, Qiang and Myers, Amanda F. and Beliveau, Scott},

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from .errors import UsageError
 
 TYPE_ERROR = "type-error"
 CONSTRAINT_ERROR = "constraint-error"
@@ -81,6 +87,114 @@ class FindingBlock:
         return head.findings(table, file, rows)
 
 
+FINDINGS_COLUMNS = ("table", "file", "row", "field", "type", "value", "message")
+FINDINGS_SCHEMA = pa.schema(
+    [
+        ("table", pa.string()),
+        ("file", pa.string()),
+        ("row", pa.int64()),
+        ("field", pa.string()),
+        ("type", pa.string()),
+        ("value", pa.string()),
+        ("message", pa.string()),
+    ]
+)
+FINDINGS_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def constant(text: str | None, n: int) -> pa.Array:
+    """``n`` copies of one string, built without a Python object per copy."""
+    if text is None:
+        return pa.nulls(n, pa.string())
+    indices = pa.array(np.zeros(n, np.int32))
+    return pa.DictionaryArray.from_arrays(indices, pa.array([text])).cast(pa.string())
+
+
+class FindingsFile:
+    """Every finding, streamed to a CSV or JSON Lines file batch by batch.
+
+    The file is written beside its final name and moved there by :meth:`close`, which runs
+    whether or not the run succeeded: a failed run is when the list matters most.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.format = findings_format(self.path)
+        self.partial = self.path.with_name(f".{self.path.name}.part-{os.getpid()}")
+        try:
+            self.stream = open(self.partial, "wb")  # noqa: SIM115 (closed in close())
+        except OSError as exc:
+            raise UsageError(f"--findings {self.path}: cannot write ({exc.strerror})") from exc
+        self.csv: pcsv.CSVWriter | None = None
+        self.rows = 0
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Append findings (a batch with :data:`FINDINGS_SCHEMA`)."""
+        if self.format == "csv":
+            if self.csv is None:
+                options = pcsv.WriteOptions(quoting_style="needed")
+                self.csv = pcsv.CSVWriter(self.stream, FINDINGS_SCHEMA, write_options=options)
+            self.csv.write_batch(batch)
+        else:
+            self.stream.write(json_lines(batch))
+        self.rows += batch.num_rows
+
+    def close(self) -> None:
+        """Finish the file and put it under its name."""
+        if self.format == "csv" and self.csv is None:
+            self.write(empty_batch())  # the header line, even with no findings
+        if self.csv is not None:
+            self.csv.close()
+        self.stream.close()
+        os.replace(self.partial, self.path)
+
+
+def empty_batch() -> pa.RecordBatch:
+    return pa.RecordBatch.from_pylist([], schema=FINDINGS_SCHEMA)
+
+
+def json_lines(batch: pa.RecordBatch) -> bytes:
+    """A batch as JSON Lines, one object per finding (written by Polars, column-wise)."""
+    import polars as pl
+
+    out = io.BytesIO()
+    pl.from_arrow(batch).write_ndjson(out)
+    return out.getvalue()
+
+
+def findings_format(path: Path) -> str:
+    """``csv`` or ``jsonl``, from the file name's suffix."""
+    kind = FINDINGS_FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise UsageError(f"--findings {path}: name it .csv, .jsonl or .ndjson")
+    if path.is_dir():
+        raise UsageError(f"--findings {path}: is a folder")
+    if not path.parent.is_dir():
+        raise UsageError(f"--findings {path}: no folder {path.parent}")
+    return kind
+
+
+def block_batch(table: str, file: str, rows: np.ndarray, block: FindingBlock) -> pa.RecordBatch:
+    """A block as rows of the findings file, column by column."""
+    n = len(block.index)
+    values = block.values if block.values is not None else pa.nulls(n, pa.string())
+    columns = [
+        constant(table, n),
+        constant(file, n),
+        pa.array(rows[block.index], pa.int64()),
+        constant(block.field, n),
+        constant(block.type, n),
+        values.cast(pa.string()),
+        constant(block.note, n),
+    ]
+    return pa.RecordBatch.from_arrays(columns, schema=FINDINGS_SCHEMA)
+
+
+def finding_batch(finding: Finding) -> pa.RecordBatch:
+    row = {name: getattr(finding, name) for name in FINDINGS_COLUMNS[:-1]}
+    return pa.RecordBatch.from_pylist([{**row, "message": finding.note}], schema=FINDINGS_SCHEMA)
+
+
 @dataclass
 class FindingLog:
     """Counts of every finding, capped examples per type, and all findings if asked."""
@@ -91,11 +205,14 @@ class FindingLog:
     field_counts: Counter = field(default_factory=Counter)  # (table, type, field) -> n
     examples: dict[tuple[str, str], list[Finding]] = field(default_factory=dict)
     everything: list[Finding] = field(default_factory=list)
+    out: FindingsFile | None = None  # every finding, streamed to a file
 
     def add(self, finding: Finding) -> None:
         """Record one finding."""
         self.add_block_counts(finding.table, finding.type, finding.field, 1)
         self.keep(finding.table, finding.type, [finding])
+        if self.out is not None:
+            self.out.write(finding_batch(finding))
 
     def add_block(self, table: str, file: str, rows: np.ndarray, block: FindingBlock) -> None:
         """Record a block of findings without expanding more than needed."""
@@ -103,6 +220,8 @@ class FindingLog:
         if n == 0:
             return
         self.add_block_counts(table, block.type, block.field, n)
+        if self.out is not None:
+            self.out.write(block_batch(table, file, rows, block))
         if self.keep_all:
             self.keep(table, block.type, block.findings(table, file, rows))
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -18,7 +19,7 @@ import pyarrow.compute as pc
 from . import findings as F
 from .convert import to_mask
 from .errors import UsageError
-from .findings import Finding, FindingLog
+from .findings import Finding, FindingLog, FindingsFile
 from .keys import KeyIndex
 from .pools import pool
 from .prefetch import prefetch
@@ -35,7 +36,12 @@ CASCADE_NOTE = "the referenced row was quarantined"
 
 
 class TableSink(Protocol):
-    """Where the valid rows and the quarantined rows of one table go."""
+    """Where the valid rows and the quarantined rows of one table go.
+
+    The quarantined ``text`` holds the row's cells as read, then ``extra_cells`` (the cells
+    beyond the header's width, a JSON list) and ``cascaded`` (true when the row's only fault
+    is that the row it refers to was quarantined).
+    """
 
     def write(self, batch: pa.RecordBatch) -> None: ...
 
@@ -56,7 +62,8 @@ class TableResult:
     rows_valid: int = 0
     rows_quarantined: int = 0
     rows_cascaded: int = 0
-    unreadable: bool = False  # a header or encoding problem stopped the table
+    unreadable: bool = False  # bytes that are not UTF-8 stopped the table
+    header_faulty: bool = False  # its rows were read by position; never published
     quirks: dict = field(default_factory=dict)
 
 
@@ -72,7 +79,7 @@ class RunResult:
     @property
     def ok(self) -> bool:
         """True when the release may be published under the policy."""
-        if any(t.unreadable for t in self.tables.values()):
+        if any(t.unreadable or t.header_faulty for t in self.tables.values()):
             return False
         return self.policy == "quarantine" or self.log.total == 0
 
@@ -114,8 +121,8 @@ class TableRun:
         try:
             batches = self.watch.timed("read (worker thread)", read_batches(source, chunk_bytes))
             for i, raw in enumerate(prefetch(batches)):
-                if i == 0 and not self.labels_ok(raw):
-                    return
+                if i == 0:
+                    self.check_labels(raw)
                 with self.watch.stage("check"):
                     checked_batches = self.checker.check(raw)
                 for checked in checked_batches:
@@ -136,13 +143,13 @@ class TableRun:
             )
             self.result.unreadable = True
 
-    def labels_ok(self, raw: RawBatch) -> bool:
+    def check_labels(self, raw: RawBatch) -> None:
+        """Log header findings; the rows are then read by position, as frictionless does."""
         found = label_findings(self.schema.name, raw.source.path.name, raw.labels, self.schema)
         for finding in found:
             self.log.add(finding)
         if found:
-            self.result.unreadable = True
-        return not found
+            self.result.header_faulty = True
 
     def take(self, checked: CheckedBatch) -> None:
         """Log a checked batch's findings and send its rows where they belong."""
@@ -195,7 +202,9 @@ class TableRun:
         index = np.flatnonzero(bad)
         reasons = reasons_for(checked, index, cascaded)
         rows = pa.array(checked.rows[index])
-        self.sink.quarantine(checked.file, rows, reasons, checked.text.take(pa.array(index)))
+        self.sink.quarantine(
+            checked.file, rows, reasons, quarantined_text(checked, index, cascaded)
+        )
         self.result.rows_quarantined += len(index)
 
     def finish(self) -> KeyIndex | None:
@@ -212,6 +221,20 @@ class TableRun:
 def quirk_pool() -> ThreadPoolExecutor:
     """The one thread that measures quirks while the next batch is checked."""
     return pool("quirks")
+
+
+def quarantined_text(
+    checked: CheckedBatch, index: np.ndarray, cascaded: np.ndarray | None
+) -> pa.RecordBatch:
+    """The quarantined rows as read, with their cut-off cells and whether they cascaded."""
+    take = pa.array(index)
+    text = checked.text.take(take)
+    extra = pa.repeat("", len(index)) if checked.extra is None else checked.extra.take(take)
+    flags = cascaded[index] if cascaded is not None else np.zeros(len(index), bool)
+    return pa.RecordBatch.from_arrays(
+        [*text.columns, extra, pa.array(flags)],
+        names=[*text.schema.names, "extra_cells", "cascaded"],
+    )
 
 
 def reasons_for(checked: CheckedBatch, index: np.ndarray, cascaded: np.ndarray | None) -> pa.Array:
@@ -247,11 +270,33 @@ def run_tables(
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     keep_all: bool = False,
     examples_per_type: int = 20,
+    findings: Path | None = None,
 ) -> RunResult:
-    """Validate (and, given sinks, write) every table in dependency order."""
+    """Validate (and, given sinks, write) every table in dependency order.
+
+    With ``findings``, every finding is also streamed to that file (CSV or JSON Lines),
+    which is completed even when the run stops on an error.
+    """
     if policy not in POLICIES:
         raise UsageError(f"--on-error must be one of {', '.join(POLICIES)}, not {policy!r}")
-    log = FindingLog(examples_per_type=examples_per_type, keep_all=keep_all)
+    out = FindingsFile(findings) if findings is not None else None
+    log = FindingLog(examples_per_type=examples_per_type, keep_all=keep_all, out=out)
+    try:
+        return run_all_tables(sources, policy, sinks, progress, chunk_bytes, log)
+    finally:
+        if out is not None:
+            out.close()
+
+
+def run_all_tables(
+    sources: dict[str, list[SourceFile]],
+    policy: str,
+    sinks: dict[str, TableSink] | None,
+    progress: Progress | None,
+    chunk_bytes: int,
+    log: FindingLog,
+) -> RunResult:
+    """The tables in dependency order, each read, checked and handed to its sink."""
     progress = progress or Progress.quiet()
     references: dict[str, KeyIndex | None] = {}
     kept: dict[str, KeyIndex | None] = {}
@@ -277,7 +322,8 @@ def run_tables(
         progress.finish()
         kept_keys = run.finish()
         worth_writing = policy == "quarantine" or log.total == 0
-        if sinks is not None and worth_writing and not result.unreadable:
+        publishable = not (result.unreadable or result.header_faulty)
+        if sinks is not None and worth_writing and publishable:
             sinks[table].table_done(watch)
         if table == "office_actions":
             with watch.stage("index keys"):

@@ -150,16 +150,28 @@ def last_record_end(data: bytes, odd: int | None = None) -> int:
 
 
 def split_header(first: bytes, source: SourceFile) -> tuple[list[str], bytes]:
-    """The header labels of a file and the rest of its first chunk."""
+    """The header labels of a file (stripped of surrounding spaces, as frictionless strips
+    them) and the rest of its first chunk."""
     if first.startswith(BOM):
         first = first[len(BOM) :]
     end = first.find(b"\n")
     line = first[: end + 1] if end >= 0 else first
     try:
-        labels = next(csv.reader([line.decode("utf-8").rstrip("\r\n")]))
-    except (UnicodeDecodeError, StopIteration) as exc:
-        raise SourceError(f"{source.path}: row 1: header is not a UTF-8 CSV record") from exc
-    return labels, first[len(line) :]
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EncodingProblem(source, 1) from exc
+    labels = next(csv.reader([text.rstrip("\r\n")]), [])
+    if not labels:
+        raise SourceError(f"{source.path}: row 1: the header is blank")
+    return [label.strip() for label in labels], first[len(line) :]
+
+
+def column_names(labels: list[str]) -> list[str]:
+    """Names for the parsed columns: the labels, or their positions when labels repeat or
+    are blank (columns are then matched to fields by position)."""
+    if all(labels) and len(set(labels)) == len(labels):
+        return labels
+    return [f"#{i + 1}" for i in range(len(labels))]
 
 
 def parse_chunk(
@@ -172,6 +184,8 @@ def parse_chunk(
         invalid.append(row.text)
         return "skip"
 
+    if not is_utf8(data):  # before parsing: pyarrow cannot hand such a row to ``collect``
+        raise EncodingProblem(source, first_row + records_before_bad_byte(data))
     try:
         table = pcsv.read_csv(
             io.BytesIO(data),
@@ -221,6 +235,17 @@ def locate_bad_rows(
     return columns, rows, bad, len(records)
 
 
+def is_utf8(data: bytes) -> bool:
+    """True if ``data`` is valid UTF-8 (checked by Arrow, about 3 GB/s, without copying)."""
+    offsets = pa.py_buffer(np.array([0, len(data)], np.int64))
+    whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        whole.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
 def records_before_bad_byte(data: bytes) -> int:
     """How many records of ``data`` come before its first byte that is not UTF-8."""
     try:
@@ -239,14 +264,15 @@ def read_csv_file(source: SourceFile, chunk_bytes: int = DEFAULT_CHUNK_BYTES) ->
         if not first:
             raise SourceError(f"{source.path}: the file is empty (no header row)")
         labels, rest = split_header(first, source)
+        names = column_names(labels)
         next_row = 2
         pending = [rest] if rest else []
         for data in with_first(pending, chunks):
-            columns, rows, bad, count = parse_chunk(data, labels, source, next_row)
+            columns, rows, bad, count = parse_chunk(data, names, source, next_row)
             next_row += count
             yield RawBatch(source, labels, columns, rows, bad, len(data))
         if next_row == 2:
-            yield RawBatch(source, labels, empty_text_batch(labels), np.empty(0, np.int64))
+            yield RawBatch(source, labels, empty_text_batch(names), np.empty(0, np.int64))
 
 
 def with_first(first: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:

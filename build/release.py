@@ -241,6 +241,7 @@ def build_release(
     fetched: dict[str, dict] | None = None,
     keep_all: bool = False,
     source_spec: Iterable[str | Path] = (),
+    findings: Path | None = None,
 ) -> RunResult:
     """Build a release into ``out``; on failure ``out`` is left exactly as it was.
 
@@ -273,6 +274,7 @@ def build_release(
                     progress=progress,
                     chunk_bytes=chunk_bytes,
                     keep_all=keep_all,
+                    findings=findings,
                 )
             if not result.ok:
                 report = report_json(result, records)

@@ -7,6 +7,7 @@ checked. All checks are Arrow or numpy operations over whole columns.
 
 from __future__ import annotations
 
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ class CheckedBatch:
     blocks: list[FindingBlock]
     bad: np.ndarray  # rows with at least one finding
     text: pa.RecordBatch  # the cells as read, for the quarantine
+    extra: pa.Array | None = None  # cells beyond the header's width (JSON lists), if any
 
 
 def label_findings(table: str, file: str, labels: list[str], schema: TableSchema) -> list[Finding]:
@@ -68,6 +70,35 @@ def label_problem(labels: list[str], i: int, name: str) -> str | None:
     if label in labels[:i]:
         return F.DUPLICATE_LABEL
     return F.INCORRECT_LABEL if label != name else None
+
+
+def column_positions(labels: list[str], names: list[str]) -> list[int | None]:
+    """For each schema field, the position of the column it reads (None: no such column).
+
+    By name when the header holds exactly the schema's names in any order; otherwise by
+    position, as frictionless reads a table whose header is wrong.
+    """
+    if sorted(labels) == sorted(names):
+        return [labels.index(name) for name in names]
+    return [i if i < len(labels) else None for i in range(len(names))]
+
+
+def position_names(labels: list[str], names: list[str], positions: list[int | None]) -> list[str]:
+    """What a finding calls each column position: the field read there, else its label
+    (numbered from 2 when a field already has that name, as frictionless numbers it)."""
+    named: list[str | None] = [None] * len(labels)
+    for name, position in zip(names, positions, strict=True):
+        if position is not None:
+            named[position] = name
+    taken = set(names)
+    for position, label in enumerate(labels):
+        if named[position] is None:
+            name, n = label, 2
+            while name in taken:
+                name, n = f"{label}{n}", n + 1
+            named[position] = name
+            taken.add(name)
+    return named
 
 
 def constraint_failures(field: Field, values: pa.Array) -> list[tuple[str, np.ndarray]]:
@@ -140,19 +171,29 @@ def block(kind: str, field_name: str | None, note: str, mask: np.ndarray, text) 
     return FindingBlock(kind, field_name, note, index, values)
 
 
-def pad_bad_rows(bad_rows: list[BadRow], width: int) -> tuple[list[list[str]], list[FindingBlock]]:
-    """Cut or pad rows of the wrong width; extra and missing cells become findings."""
-    cells, extra, missing = [], [], []
+def pad_bad_rows(
+    bad_rows: list[BadRow], width: int, names: list[str]
+) -> tuple[list[list[str]], list[FindingBlock], pa.Array]:
+    """Cut or pad rows of the wrong width; extra and missing cells become findings.
+
+    As in frictionless, a row whose cells up to the header's width are all empty is only a
+    blank row. The cells cut off are returned too (a JSON list per row, "" if none), so the
+    quarantine keeps them.
+    """
+    cells, extra, missing, cut = [], [], [], []
     for i, row in enumerate(bad_rows):
-        present = row.cells[:width]
+        present, surplus = row.cells[:width], row.cells[width:]
         cells.append(present + [""] * (width - len(present)))
-        extra.extend((i, value) for value in row.cells[width:])
+        cut.append(json.dumps(surplus, ensure_ascii=False) if surplus else "")
+        if not any(present):
+            continue
+        extra.extend((i, value) for value in surplus)
         missing.extend((i, position) for position in range(len(present), width))
-    return cells, cell_blocks(extra, missing)
+    return cells, cell_blocks(extra, missing, names), pa.array(cut, pa.string())
 
 
-def cell_blocks(extra: list, missing: list) -> list[FindingBlock]:
-    """Blocks of extra-cell findings and of missing-cell findings."""
+def cell_blocks(extra: list, missing: list, names: list[str]) -> list[FindingBlock]:
+    """Blocks of extra-cell findings and of missing-cell findings (named by position)."""
     blocks = []
     if extra:
         index = np.array([i for i, _ in extra], np.int64)
@@ -161,7 +202,7 @@ def cell_blocks(extra: list, missing: list) -> list[FindingBlock]:
     missing_positions = {position for _, position in missing}
     for position in sorted(missing_positions):
         index = np.array([i for i, p in missing if p == position], np.int64)
-        blocks.append(FindingBlock(F.MISSING_CELL, f"#{position}", "missing cell", index))
+        blocks.append(FindingBlock(F.MISSING_CELL, names[position], "missing cell", index))
     return blocks
 
 
@@ -179,61 +220,88 @@ class TableChecker:
 
     def check(self, raw: RawBatch) -> list[CheckedBatch]:
         """Check a raw batch: its rows of the wrong width first, then the others."""
+        positions = column_positions(raw.labels, self.schema.field_names)
         out = []
         if raw.bad_rows:
-            out.append(self.check_bad_rows(raw))
-        text = pa.RecordBatch.from_arrays(
-            [raw.columns.column(name) for name in self.schema.field_names],
-            names=self.schema.field_names,
-        )
-        out.append(self.check_text(text, raw.rows, raw.source.path.name))
+            out.append(self.check_bad_rows(raw, positions))
+        cells = [raw.columns.column(i) for i in range(raw.columns.num_columns)]
+        out.append(self.check_cells(cells, positions, raw.rows, raw.source.path.name))
         return out
 
-    def check_bad_rows(self, raw: RawBatch) -> CheckedBatch:
+    def check_bad_rows(self, raw: RawBatch, positions: list[int | None]) -> CheckedBatch:
         """Check the rows of the wrong width of a batch, as a small batch of their own."""
-        names = self.schema.field_names
-        order = [raw.labels.index(name) for name in names]
-        cells, blocks = pad_bad_rows(raw.bad_rows, len(raw.labels))
-        columns = [pa.array([row[i] for row in cells], pa.string()) for i in order]
-        for b in blocks:
-            if b.type == F.MISSING_CELL:
-                b.field = raw.labels[int(b.field[1:])]
-        text = pa.RecordBatch.from_arrays(columns, names=names)
+        names = position_names(raw.labels, self.schema.field_names, positions)
+        cells, blocks, cut = pad_bad_rows(raw.bad_rows, len(raw.labels), names)
+        columns = [pa.array([row[i] for row in cells], pa.string()) for i in range(len(names))]
         rows = np.array([r.row for r in raw.bad_rows], np.int64)
-        checked = self.check_text(text, rows, raw.source.path.name)
+        checked = self.check_cells(columns, positions, rows, raw.source.path.name)
         checked.blocks[:0] = blocks
         checked.bad[:] = True
+        checked.extra = cut
         return checked
 
-    def check_text(self, text: pa.RecordBatch, rows: np.ndarray, file: str) -> CheckedBatch:
+    def check_cells(
+        self, cells: list[pa.Array], positions: list[int | None], rows: np.ndarray, file: str
+    ) -> CheckedBatch:
+        """Check text columns in header order, each field reading the column at its position.
+
+        A row is blank when every cell under a label is empty; a field without a column
+        (its label is missing) is not checked, as in frictionless.
+        """
+        blank = np.logical_and.reduce([empty_cells(c) for c in cells])
+        nothing = pa.nulls(len(rows), pa.string())
+        text = pa.RecordBatch.from_arrays(
+            [nothing if p is None else cells[p] for p in positions],
+            names=self.schema.field_names,
+        )
+        absent = {f.name for f, p in zip(self.schema.fields, positions, strict=True) if p is None}
+        return self.check_text(text, rows, file, blank, absent)
+
+    def check_text(
+        self,
+        text: pa.RecordBatch,
+        rows: np.ndarray,
+        file: str,
+        blank: np.ndarray,
+        absent: set[str] = frozenset(),
+    ) -> CheckedBatch:
         """Type and check a batch whose columns are in schema order."""
-        missing = [empty_cells(column) for column in text.columns]
-        blank = np.logical_and.reduce(missing) if missing else np.zeros(0, bool)
         blocks: list[FindingBlock] = []
         if blank.any():
             blocks.append(block(F.BLANK_ROW, None, "the row is blank", blank, None))
-        arrays = []
         checks = [
-            (f, text.column(f.name), empty, blank)
-            for f, empty in zip(self.schema.fields, missing, strict=True)
+            (f, text.column(f.name), empty_cells(text.column(f.name)), blank)
+            for f in self.schema.fields
+            if f.name not in absent
         ]
-        for values, found in field_pool().map(lambda args: check_field(*args), checks):
-            arrays.append(values)
+        checked = field_pool().map(lambda args: check_field(*args), checks)
+        typed_by_name = {}
+        for (f, *_), (values, found) in zip(checks, checked, strict=True):
+            typed_by_name[f.name] = values
             blocks.extend(found)
+        arrays = [
+            typed_by_name[f.name]
+            if f.name in typed_by_name
+            else pa.nulls(text.num_rows, self.arrow_schema.field(f.name).type)
+            for f in self.schema.fields
+        ]
         typed = pa.RecordBatch.from_arrays(arrays, names=self.schema.field_names)
-        blocks.extend(self.key_blocks(typed))
+        blocks.extend(self.key_blocks(typed, absent))
         bad = np.zeros(text.num_rows, bool)
         for b in blocks:
             bad[b.index] = True
         return CheckedBatch(typed, rows, file, blocks, bad, text)
 
-    def key_blocks(self, typed: pa.RecordBatch) -> list[FindingBlock]:
-        """Primary and foreign key findings of a batch."""
+    def key_blocks(
+        self, typed: pa.RecordBatch, absent: set[str] = frozenset()
+    ) -> list[FindingBlock]:
+        """Primary and foreign key findings of a batch (not on fields without a column)."""
         blocks = []
-        if self.schema.primary_key:
+        if self.schema.primary_key and not absent & set(self.schema.primary_key):
             blocks.extend(self.primary_key_blocks(typed))
         for fk in self.schema.foreign_keys:
-            blocks.extend(self.foreign_key_blocks(typed, fk))
+            if not absent & set(fk["fields"]):
+                blocks.extend(self.foreign_key_blocks(typed, fk))
         return blocks
 
     def primary_key_blocks(self, typed: pa.RecordBatch) -> list[FindingBlock]:

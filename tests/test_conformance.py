@@ -8,53 +8,12 @@ from pathlib import Path
 
 import frictionless
 import pytest
+from frictionless_helpers import frictionless_findings, ptoffact_findings
 
 from conftest import write_rows
 from ptoffact_build.pipeline import run_tables
 from ptoffact_build.schema import TABLES, load_schema, to_frictionless
 from ptoffact_build.sources import resolve_sources
-
-# frictionless names no field for these; ptoffact names the key field (or none)
-ROW_LEVEL = {"primary-key", "foreign-key", "blank-row", "extra-cell", "extra-label"}
-
-
-def normalise(table: str, row: int | None, field: str | None, kind: str) -> tuple:
-    return (table, row, None if kind in ROW_LEVEL else field, kind)
-
-
-def frictionless_findings(files: dict[str, Path]) -> set[tuple]:
-    """What frictionless-py reports on the files, every error kept."""
-    resources = [
-        {
-            "name": table,
-            "path": path.name,
-            "format": "csv",
-            "encoding": "utf-8",
-            "schema": to_frictionless(load_schema(table)),
-        }
-        for table, path in files.items()
-    ]
-    folder = next(iter(files.values())).parent
-    package = frictionless.Package({"resources": resources}, basepath=str(folder))
-    report = package.validate(limit_errors=100_000)
-    found = set()
-    for task in report.tasks:
-        assert not task.warnings or "limit" not in str(task.warnings)
-        for error in task.errors:
-            found.add(
-                normalise(
-                    task.name,
-                    getattr(error, "row_number", None),
-                    getattr(error, "field_name", None),
-                    error.type,
-                )
-            )
-    return found
-
-
-def ptoffact_findings(files: dict[str, Path], chunk_bytes: int = 64 << 20) -> set[tuple]:
-    result = run_tables(resolve_sources(files.values()), keep_all=True, chunk_bytes=chunk_bytes)
-    return {normalise(*f.key()) for f in result.findings()}
 
 
 def rows_of(path: Path) -> list[list[str]]:

@@ -168,7 +168,7 @@ def test_missing_and_extra_columns_are_named(sample_csvs) -> None:
     lines = {f.one_line() for f in result.findings()}
     assert any("rejections.csv" in line and "myriad_in" in line for line in lines)
     assert any("citations.csv" in line and "surprise" in line for line in lines)
-    assert result.tables["rejections"].unreadable and not result.ok
+    assert result.tables["rejections"].header_faulty and not result.ok
 
 
 class Chunked:
