@@ -132,11 +132,18 @@ class RatioLimited:
         self.size = 0
 
     def read(self, n: int = -1) -> bytes:
-        data = self.stream.read(n)
-        self.size += len(data)
-        if self.size > max(MAX_INFLATION * self.compressed, RATIO_EXEMPT_BYTES):
-            raise inflation_error(self.where, self.compressed)
-        return data
+        """Up to ``n`` bytes (all with -1), read and checked ``PIECE_BYTES`` at a time."""
+        pieces, have = [], 0
+        while n < 0 or have < n:
+            piece = self.stream.read(PIECE_BYTES if n < 0 else min(PIECE_BYTES, n - have))
+            if not piece:
+                break
+            self.size += len(piece)
+            if self.size > max(MAX_INFLATION * self.compressed, RATIO_EXEMPT_BYTES):
+                raise inflation_error(self.where, self.compressed)
+            pieces.append(piece)
+            have += len(piece)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     def close(self) -> None:
         self.stream.close()

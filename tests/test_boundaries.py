@@ -8,11 +8,11 @@ import random
 from pathlib import Path
 
 import pytest
+from test_conformance import frictionless_findings, ptoffact_findings
 
 from ptoffact_build import records
 from ptoffact_build.read import iter_chunks, read_csv_file
 from ptoffact_build.sources import SourceFile
-from test_conformance import frictionless_findings, ptoffact_findings
 
 # cells as they appear in the file: bare quotes inside unquoted cells, quoted line breaks of
 # every kind, escaped quotes, text after a closing quote, a quote after a space
