@@ -13,6 +13,7 @@ import os
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from typing import BinaryIO
 
 from .errors import SourceError
@@ -24,6 +25,7 @@ except ImportError:  # pragma: no cover - exercised where isal is not installed
     fast_gzip, fast_zlib = gzip, zlib
 
 READ_BYTES = 4 << 20
+GZIP_READ_BYTES = 1024 << 10  # compressed bytes a gzip stream takes per read
 PIECE_BYTES = 4 << 20  # most inflated bytes one call returns: a zip bomb cannot flood memory
 LOCAL_HEADER = struct.Struct("<4s5H3I2H")
 LOCAL_SIGNATURE = b"PK\x03\x04"
@@ -108,6 +110,11 @@ class MemberReader:
             self.done = True
         return piece
 
+    def consumed(self) -> int:
+        """Compressed bytes inflated so far."""
+        tail = len(self.inflater.unconsumed_tail) if self.inflater is not None else 0
+        return self.info.compress_size - self.remaining - tail
+
     def check(self) -> None:
         if self.size != self.info.file_size:
             raise zipfile.BadZipFile(f"member {self.info.filename} is truncated or too long")
@@ -125,25 +132,47 @@ class MemberReader:
 
 
 class RatioLimited:
-    """A stream that stops with a :class:`SourceError` once it inflates past ``MAX_INFLATION``."""
+    """A stream that stops with a :class:`SourceError` once it inflates past ``MAX_INFLATION``.
 
-    def __init__(self, stream: BinaryIO, compressed: int, where: str) -> None:
+    The bytes inflated so far are compared with the compressed bytes read so far, as told by
+    ``consumed`` (or, without it, the whole compressed size), so a bomb stops early.
+    """
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        compressed: int,
+        where: str,
+        consumed: Callable[[], int] | None = None,
+    ) -> None:
         self.stream, self.compressed, self.where = stream, compressed, where
+        self.consumed = consumed or (lambda: compressed)
         self.size = 0
 
     def read(self, n: int = -1) -> bytes:
-        """Up to ``n`` bytes (all with -1), read and checked ``PIECE_BYTES`` at a time."""
+        """Up to ``n`` bytes (all with -1); checked ``PIECE_BYTES`` at a time near the limit."""
+        if n >= 0 and self.size + n <= self.allowed():
+            return self.counted(self.stream.read(n))
         pieces, have = [], 0
         while n < 0 or have < n:
-            piece = self.stream.read(PIECE_BYTES if n < 0 else min(PIECE_BYTES, n - have))
+            piece = self.counted(
+                self.stream.read(PIECE_BYTES if n < 0 else min(PIECE_BYTES, n - have))
+            )
             if not piece:
                 break
-            self.size += len(piece)
-            if self.size > max(MAX_INFLATION * self.compressed, RATIO_EXEMPT_BYTES):
-                raise inflation_error(self.where, self.compressed)
             pieces.append(piece)
             have += len(piece)
         return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def allowed(self) -> int:
+        """How many inflated bytes the compressed bytes read so far allow."""
+        return max(MAX_INFLATION * self.consumed(), RATIO_EXEMPT_BYTES)
+
+    def counted(self, data: bytes) -> bytes:
+        self.size += len(data)
+        if self.size > self.allowed():
+            raise inflation_error(self.where, self.compressed)
+        return data
 
     def close(self) -> None:
         self.stream.close()
@@ -155,12 +184,44 @@ class RatioLimited:
         self.close()
 
 
+class ShortReads:
+    """A file handing out at most ``GZIP_READ_BYTES`` per read, so ``tell`` tracks inflation."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+
+    def read(self, n: int = -1) -> bytes:
+        return self.raw.read(GZIP_READ_BYTES if n < 0 else min(n, GZIP_READ_BYTES))
+
+    def readinto(self, buffer) -> int:
+        return self.raw.readinto(memoryview(buffer)[:GZIP_READ_BYTES])
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class ClosingBoth:
+    """A stream that closes the file under it too."""
+
+    def __init__(self, stream: BinaryIO, raw: BinaryIO) -> None:
+        self.stream, self.raw = stream, raw
+
+    def read(self, n: int = -1) -> bytes:
+        return self.stream.read(n)
+
+    def close(self) -> None:
+        try:
+            self.stream.close()
+        finally:
+            self.raw.close()
+
+
 def inflation_error(where: str, compressed: int) -> SourceError:
     """The error for a source that inflates past ``MAX_INFLATION`` times its compressed size."""
     return SourceError(
-        f"{where} inflates to more than {MAX_INFLATION} times its {compressed:,} compressed "
-        "bytes, which ptoffact refuses as a likely zip bomb; if the file is genuine, "
-        "unpack it and pass the CSV itself"
+        f"{where} inflates to more than {MAX_INFLATION} times its compressed size "
+        f"({compressed:,} bytes), which ptoffact refuses as a likely zip bomb; if the file "
+        "is genuine, unpack it and pass the CSV itself"
     )
 
 
@@ -200,16 +261,19 @@ def open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> BinaryIO:
         raise inflation_error(where, info.compress_size)
     if info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raw = open(archive.filename, "rb")  # noqa: SIM115 - the reader closes it
-        stream = MemberReader(raw, info)  # type: ignore[arg-type]
-    else:
-        stream = archive.open(info)  # type: ignore[assignment]
-    return RatioLimited(stream, info.compress_size, where)  # type: ignore[return-value]
+        reader = MemberReader(raw, info)  # type: ignore[arg-type]
+        return RatioLimited(reader, info.compress_size, where, reader.consumed)  # type: ignore[return-value]
+    stream = archive.open(info)
+    return RatioLimited(stream, info.compress_size, where)  # type: ignore[arg-type, return-value]
 
 
 def open_gzip(path) -> BinaryIO:
-    """A gzip file's bytes, inflated; at most ``MAX_INFLATION`` times the file's size."""
-    size = os.stat(path).st_size
-    return RatioLimited(fast_gzip.open(path, "rb"), size, str(path))  # type: ignore[return-value]
+    """A gzip file's bytes, inflated, ratio-limited by the compressed bytes read so far."""
+    raw = open(path, "rb")  # noqa: SIM115 - closed with the gzip stream
+    stream = fast_gzip.GzipFile(fileobj=ShortReads(raw), mode="rb")
+    return RatioLimited(
+        ClosingBoth(stream, raw), os.fstat(raw.fileno()).st_size, str(path), raw.tell
+    )  # type: ignore[return-value]
 
 
 def gzip_writer(fileobj: BinaryIO, level: int) -> BinaryIO:
