@@ -71,15 +71,16 @@ class MemberReader:
         raw.seek(data_offset(raw, info))
 
     def read(self, n: int = -1) -> bytes:
-        out = bytearray()
-        while (n < 0 or len(out) < n) and not (self.done and self.at >= len(self.pending)):
+        parts, have = [], 0
+        while (n < 0 or have < n) and not (self.done and self.at >= len(self.pending)):
             if self.at >= len(self.pending):
                 self.pending, self.at = memoryview(self.next_piece()), 0
                 continue
-            take = len(self.pending) - self.at if n < 0 else n - len(out)
-            out += self.pending[self.at : self.at + take]
-            self.at += take
-        return bytes(out)
+            part = self.pending[self.at : self.at + (len(self.pending) if n < 0 else n - have)]
+            parts.append(part)
+            self.at += len(part)
+            have += len(part)
+        return b"".join(parts)
 
     def next_piece(self) -> bytes:
         """The next inflated bytes, ``PIECE_BYTES`` at most; at the end, check size and CRC."""
