@@ -26,12 +26,21 @@ import pyarrow.csv as pcsv
 from .errors import SourceError
 from .inflate import fast_gzip, fast_zlib, open_gzip, open_member
 from .prefetch import prefetch
-from .sources import SourceFile
+from .records import first_record_end, last_record_end, past_line_ends
+from .sources import SourceFile, check_regular_file
 
 DEFAULT_CHUNK_BYTES = 16 << 20
 BUILD_CHUNK_BYTES = 8 << 20  # a build also holds its writers' buffers: read in smaller bites
 BOM = b"\xef\xbb\xbf"
-QUOTE = ord('"')
+MAX_RECORD_BYTES = 64 << 20  # a record still unfinished past this is an error
+BYTES_PER_RECORD = 32  # a chunk holds at most chunk_bytes / 32 records (blank lines!)
+ARROW_BLOCK_BYTES = 1 << 20  # pyarrow's default; raised for a chunk whose records are longer
+
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))  # fields as long as records may be
+
+
+class RecordTooLong(Exception):
+    """A record that runs past ``MAX_RECORD_BYTES``; the reader adds its file and row."""
 
 
 @dataclass
@@ -74,6 +83,8 @@ def source_errors(path) -> Iterator[None]:
         raise SourceError(f"{path}: not a readable zip archive ({exc})") from exc
     except (gzip.BadGzipFile, fast_gzip.BadGzipFile, EOFError, zlib.error, fast_zlib.error) as exc:
         raise SourceError(f"{path}: corrupt compressed data ({exc})") from exc
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
 
 
 def single_member(archive: zipfile.ZipFile, source: SourceFile, what: str) -> zipfile.ZipInfo:
@@ -87,9 +98,10 @@ def single_member(archive: zipfile.ZipFile, source: SourceFile, what: str) -> zi
 
 @contextmanager
 def open_csv_bytes(source: SourceFile) -> Iterator[BinaryIO]:
-    """Open the CSV bytes of a plain, gzipped or zipped CSV file."""
+    """Open the CSV bytes of a plain, gzipped or zipped CSV file (regular files only)."""
     path = source.path
     with source_errors(path):
+        check_regular_file(path)
         if source.kind == "csv.zip":
             with (
                 zipfile.ZipFile(path) as archive,
@@ -107,46 +119,28 @@ def open_csv_bytes(source: SourceFile) -> Iterator[BinaryIO]:
 def iter_chunks(stream: BinaryIO, chunk_bytes: int) -> Iterator[bytes]:
     """Cut a CSV byte stream into pieces that end on record boundaries.
 
-    A newline ends a record when the number of double quotes before it is even
-    (RFC 4180 escapes a quote by doubling it, which keeps the count even).
+    Boundaries are found as the CSV parsers find them (see :mod:`records`). A piece holds at
+    most ``chunk_bytes / BYTES_PER_RECORD`` line ends when it can, which bounds the memory of
+    a chunk of empty lines; a record still unfinished after ``MAX_RECORD_BYTES`` raises
+    :class:`RecordTooLong`.
     """
-    carry, carry_odd = b"", 0
-    while True:
-        block = stream.read(chunk_bytes)
-        if not block:
-            break
+    carry, most = b"", max(chunk_bytes // BYTES_PER_RECORD, 1)
+    while block := stream.read(chunk_bytes):
         data = carry + block
-        odd = carry_odd ^ quote_parity(block)
-        cut = last_record_end(data, odd)
-        if cut <= 0:
-            carry, carry_odd = data, odd
-            continue
-        yield data[:cut]
-        carry, carry_odd = data[cut:], odd  # the part before ``cut`` has an even count
+        while cut := record_cut(data, most):
+            yield data[:cut]
+            data = data[cut:]
+        carry = data
+        if len(carry) > MAX_RECORD_BYTES:
+            raise RecordTooLong(f"a record runs past {MAX_RECORD_BYTES >> 20} MiB without ending")
     if carry:
-        yield carry if carry.endswith(b"\n") else carry + b"\n"
+        yield carry if carry.endswith((b"\n", b"\r")) else carry + b"\n"
 
 
-def quote_parity(data: bytes) -> int:
-    """1 if ``data`` holds an odd number of double quotes."""
-    return int(np.count_nonzero(np.frombuffer(data, np.uint8) == QUOTE) & 1)
-
-
-def last_record_end(data: bytes, odd: int | None = None) -> int:
-    """Index just past the last newline in ``data`` outside quotes, or 0 if none.
-
-    ``odd`` is the parity of the quotes in all of ``data``, when already known.
-    """
-    odd = quote_parity(data) if odd is None else odd  # parity of the quotes before ``end``
-    end = len(data)
-    while True:
-        newline = data.rfind(b"\n", 0, end)
-        if newline < 0:
-            return 0
-        odd ^= data.count(b'"', newline, end) % 2
-        if not odd:
-            return newline + 1
-        end = newline
+def record_cut(data: bytes, most: int) -> int:
+    """Where to end the next piece of ``data``: after its last record, or after ``most`` lines."""
+    few = past_line_ends(data, most)
+    return (few and last_record_end(data[:few])) or last_record_end(data)
 
 
 def split_header(first: bytes, source: SourceFile) -> tuple[list[str], bytes]:
@@ -154,8 +148,7 @@ def split_header(first: bytes, source: SourceFile) -> tuple[list[str], bytes]:
     them) and the rest of its first chunk."""
     if first.startswith(BOM):
         first = first[len(BOM) :]
-    end = first.find(b"\n")
-    line = first[: end + 1] if end >= 0 else first
+    line = first[: first_record_end(first)]  # ends in CRLF, LF or a bare CR
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -187,18 +180,13 @@ def parse_chunk(
     if not is_utf8(data):  # before parsing: pyarrow cannot hand such a row to ``collect``
         raise EncodingProblem(source, first_row + records_before_bad_byte(data))
     try:
-        table = pcsv.read_csv(
-            io.BytesIO(data),
-            read_options=pcsv.ReadOptions(column_names=labels, use_threads=True),
-            parse_options=pcsv.ParseOptions(
-                newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=collect
-            ),
-            convert_options=pcsv.ConvertOptions(
-                column_types={name: pa.string() for name in labels},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        try:
+            table = arrow_read(data, labels, ARROW_BLOCK_BYTES, collect)
+        except pa.ArrowInvalid as exc:
+            if "straddling" not in str(exc):
+                raise
+            invalid.clear()  # a record longer than a block: parse the chunk as one block
+            table = arrow_read(data, labels, len(data) + 1, collect)
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():
             raise EncodingProblem(source, first_row + records_before_bad_byte(data)) from exc
@@ -209,6 +197,22 @@ def parse_chunk(
         rows = np.arange(first_row, first_row + columns.num_rows, dtype=np.int64)
         return columns, rows, [], columns.num_rows
     return locate_bad_rows(data, labels, source, first_row, columns)
+
+
+def arrow_read(data: bytes, labels: list[str], block_size: int, collect) -> pa.Table:
+    """pyarrow's parse of a chunk: every cell text, blank lines kept, bad rows to ``collect``."""
+    return pcsv.read_csv(
+        io.BytesIO(data),
+        read_options=pcsv.ReadOptions(column_names=labels, use_threads=True, block_size=block_size),
+        parse_options=pcsv.ParseOptions(
+            newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=collect
+        ),
+        convert_options=pcsv.ConvertOptions(
+            column_types={name: pa.string() for name in labels},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
 
 
 def empty_text_batch(labels: list[str]) -> pa.RecordBatch:
@@ -258,19 +262,23 @@ def records_before_bad_byte(data: bytes) -> int:
 
 def read_csv_file(source: SourceFile, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[RawBatch]:
     """Stream one CSV source as text batches (header checked by the caller via ``labels``)."""
+    next_row = 1
     with open_csv_bytes(source) as stream:
         chunks = prefetch(iter_chunks(stream, chunk_bytes))  # inflate while parsing
-        first = next(chunks, b"")
-        if not first:
-            raise SourceError(f"{source.path}: the file is empty (no header row)")
-        labels, rest = split_header(first, source)
-        names = column_names(labels)
-        next_row = 2
-        pending = [rest] if rest else []
-        for data in with_first(pending, chunks):
-            columns, rows, bad, count = parse_chunk(data, names, source, next_row)
-            next_row += count
-            yield RawBatch(source, labels, columns, rows, bad, len(data))
+        try:
+            first = next(chunks, b"")
+            if not first:
+                raise SourceError(f"{source.path}: the file is empty (no header row)")
+            labels, rest = split_header(first, source)
+            names = column_names(labels)
+            next_row = 2
+            pending = [rest] if rest else []
+            for data in with_first(pending, chunks):
+                columns, rows, bad, count = parse_chunk(data, names, source, next_row)
+                next_row += count
+                yield RawBatch(source, labels, columns, rows, bad, len(data))
+        except RecordTooLong as exc:
+            raise SourceError(f"{source.path}: row {next_row}: {exc}; is it a CSV file?") from None
         if next_row == 2:
             yield RawBatch(source, labels, empty_text_batch(names), np.empty(0, np.int64))
 

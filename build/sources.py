@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,10 +60,27 @@ def files_of(spec: Iterable[str | Path]) -> list[Path]:
         if path.is_dir():
             files.extend(p for p in sorted(path.iterdir()) if p.is_file() and classify(p))
         elif path.exists():
-            files.append(path)
+            files.append(check_regular_file(path))
         else:
             raise SourceError(f"{path}: no such file or folder")
     return files
+
+
+def check_regular_file(path: Path) -> Path:
+    """``path`` itself when it is a regular file (or a link to one); else a source error.
+
+    A FIFO, a device such as ``/dev/zero`` or a socket could block or never end; ``os.stat``
+    tells them apart without opening them.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(mode):
+        raise SourceError(f"{path}: not a regular file (a FIFO, device or socket); pass a file")
+    return path
 
 
 def resolve_sources(spec: Iterable[str | Path]) -> dict[str, list[SourceFile]]:

@@ -32,6 +32,7 @@ from pandas.errors import InvalidColumnName
 from pandas.io.stata import StataReader
 
 from .errors import SourceError, UsageError
+from .inflate import check_member_readable
 from .read import (
     EncodingProblem,
     RawBatch,
@@ -41,7 +42,7 @@ from .read import (
     source_errors,
 )
 from .schema import TABLES, Field, TableSchema, integer_arrow_type, load_schema
-from .sources import SourceFile, classify
+from .sources import SourceFile, check_regular_file, classify
 
 DEFAULT_CHUNK_ROWS = 500_000
 DTA_VERSION = 118  # Stata 14+: UTF-8 strings, str1 to str2045, strL beyond
@@ -99,13 +100,13 @@ def open_dta_bytes(source: SourceFile) -> Iterator[BinaryIO]:
     path = source.path
     with source_errors(path):
         if source.kind == "dta.zip":
-            with (  # zipfile's own stream: pandas needs to seek
-                zipfile.ZipFile(path) as archive,
-                archive.open(single_member(archive, source, ".dta")) as stream,
-            ):
-                yield stream  # type: ignore[misc]
+            with zipfile.ZipFile(check_regular_file(path)) as archive:
+                member = single_member(archive, source, ".dta")
+                check_member_readable(str(path), member)
+                with archive.open(member) as stream:  # zipfile's own: pandas needs to seek
+                    yield stream  # type: ignore[misc]
         elif source.kind == "dta":
-            with open(path, "rb") as stream:
+            with open(check_regular_file(path), "rb") as stream:
                 yield stream
         else:
             raise SourceError(f"{path}: not a Stata file (kind {source.kind!r})")

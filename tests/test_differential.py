@@ -3,7 +3,8 @@ by frictionless-py, must give the same set of (table, row, field, error type).
 
 Where the README's "Differences from frictionless-py" list applies, the comparison maps that
 difference by name (``DIFFERENCES``); no case is skipped. Corruptions that the chunk reader
-still gets wrong (issue 7 item 9) are tested apart, as expected failures.
+that once moved record boundaries (issue 7 item 9: a bare quote inside an unquoted field, bare
+CR line ends) are among the random corruptions and are also tested alone.
 """
 
 from __future__ import annotations
@@ -247,6 +248,18 @@ def no_final_newline(case: Case, rng: random.Random) -> None:
     case.edit_bytes(rng.choice(TABLES), lambda data: data.rstrip(b"\n"))
 
 
+def bare_quote_then_quoted_newline(case: Case, rng: random.Random | None = None) -> None:
+    rows = case.rows["citations"]
+    rows[3][1] = 'Smith 5" disk'  # the writer quotes it: the edit below unquotes it
+    rows[6][1] = "two\nlines"
+    case.edit_bytes("citations", lambda data: data.replace(b'"Smith 5"" disk"', b'Smith 5" disk'))
+
+
+def bare_cr(case: Case, rng: random.Random | None = None) -> None:
+    table = rng.choice(TABLES) if rng else "rejections"
+    case.edit_bytes(table, lambda data: data.replace(b"\r\n", b"\n").replace(b"\n", b"\r"))
+
+
 CORRUPTIONS: dict[str, Callable[[Case, random.Random], None]] = {
     "bad date": set_cell("office_actions", "mail_dt", ["2017-13-45", "2017-02-30", "x", ""]),
     "bad flag": set_cell("office_actions", "fp_missing", ["2", "true", "", " 1"]),
@@ -278,6 +291,8 @@ CORRUPTIONS: dict[str, Callable[[Case, random.Random], None]] = {
     "CRLF": crlf,
     "BOM": bom,
     "no final newline": no_final_newline,
+    "bare quote, then a quoted newline": bare_quote_then_quoted_newline,
+    "bare CR line ends": bare_cr,
 }
 
 
@@ -370,18 +385,6 @@ def test_the_base_dataset_is_valid_for_both(tmp_path: Path) -> None:
     assert outcome.ours == outcome.theirs == set()
 
 
-def bare_quote_then_quoted_newline(case: Case) -> None:
-    rows = case.rows["citations"]
-    rows[3][1] = 'Smith 5" disk'  # the writer quotes it: the edit below unquotes it
-    rows[6][1] = "two\nlines"
-    case.edit_bytes("citations", lambda data: data.replace(b'"Smith 5"" disk"', b'Smith 5" disk'))
-
-
-def bare_cr(case: Case) -> None:
-    case.edit_bytes("rejections", lambda data: data.replace(b"\n", b"\r"))
-
-
-@pytest.mark.xfail(reason="issue 7 item 9: chunk boundaries and bare-CR files, fixed elsewhere")
 @pytest.mark.parametrize("corrupt", [bare_quote_then_quoted_newline, bare_cr])
 def test_record_boundary_cases(corrupt, tmp_path: Path) -> None:
     case = Case({t: [list(r) for r in rows] for t, rows in BASE.items()})
