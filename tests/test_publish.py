@@ -148,8 +148,13 @@ def test_a_second_publish_makes_no_commit_and_keeps_the_tag(published) -> None:
 
 
 def test_dry_run_contacts_nothing_and_lists_files(sample_release: Path, tmp_path: Path) -> None:
+    release = tmp_path / "release"
+    shutil.copytree(sample_release, release)
+    (release / ".spill").mkdir(exist_ok=True)
+    (release / ".spill" / "part-0.arrow").write_bytes(b"scratch")
+    (release / "data" / ".notes.swp").write_bytes(b"editor")
     with FakeHub(token=TOKEN) as hub:
-        done = publish(hub, tmp_path, sample_release, "--dry-run")
+        done = publish(hub, tmp_path, release, "--dry-run")
         assert done.returncode == 0, done.stderr
         assert hub.hits == []
     files = release_files(sample_release)
@@ -375,3 +380,14 @@ def test_a_script_or_an_incomplete_release_exits_3(
     assert done.returncode == 3
     expected = "ptoffact.py: a Python file" if damage == "script" else "no datapackage.json"
     assert expected in done.stderr
+
+
+def test_the_stored_login_is_used_without_hf_token(sample_release: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "token").write_text(TOKEN)
+    with FakeHub(token=TOKEN) as hub:
+        done = publish(hub, home, sample_release, token=None)
+        assert done.returncode == 0, done.stderr
+        assert len(hub.repos[REPO].commits_on()) == 2
+    assert TOKEN not in done.stdout + done.stderr
