@@ -29,6 +29,7 @@ from .errors import (
     Terminated,
     UsageError,
 )
+from .publish.command import add_publish_command, add_verify_command, run_publish, run_verify
 from .read import BUILD_CHUNK_BYTES, DEFAULT_CHUNK_BYTES
 from .rowprogress import Progress
 
@@ -131,6 +132,8 @@ def parser() -> argparse.ArgumentParser:
         "load", help="load a release with datasets.load_dataset and summarise it"
     )
     load.add_argument("release", nargs="?", type=Path, default=DEFAULT_OUT)
+    add_publish_command(commands)
+    add_verify_command(commands)
     return main
 
 
@@ -292,6 +295,8 @@ COMMANDS = {
     "fetch": run_fetch,
     "generate": run_generate,
     "load": run_load,
+    "publish": run_publish,
+    "verify": run_verify,
 }
 
 

@@ -11,6 +11,7 @@ EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_SOURCE = 3
+EXIT_HUB = 4  # the Hugging Face Hub or the network failed while publishing
 EXIT_BUG = 70  # EX_SOFTWARE in BSD's sysexits.h
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a process ended by Ctrl-C
 EXIT_TERMINATED = 143  # 128 + SIGTERM

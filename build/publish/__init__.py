@@ -1,0 +1,1 @@
+"""Checking a release's files and publishing it to the Hugging Face Hub."""

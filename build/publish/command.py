@@ -1,0 +1,114 @@
+"""The ``publish`` and ``verify`` commands: argparse wiring and what they run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import EXIT_INVALID, EXIT_OK, UsageError
+from .files import release_files
+from .verify import check_release, problems, read_datapackage, recorded_files
+
+PUBLISH_EPILOG = """\
+The token comes from HF_TOKEN or the login stored by `hf auth login`; it is never printed.
+The Hub's address comes from HF_ENDPOINT (default https://huggingface.co).
+
+Exit codes: 0 published (or already up to date); 2 bad arguments, no token, or a token the
+Hub rejects, or a tag that already names other files; 3 the release is incomplete or its files
+do not match their recorded sha256 (nothing is uploaded); 4 the Hub or the network failed
+(the one commit either landed whole or not at all)."""
+
+
+def add_publish_command(commands: argparse._SubParsersAction) -> None:
+    publish = commands.add_parser(
+        "publish",
+        help="upload a release to a Hugging Face Hub dataset repository in one commit",
+        description="Verify a release folder (as `ptoffact verify` does), then upload all of it\n"
+        "(hidden scratch aside) to a Hugging Face Hub dataset repository in one commit,\n"
+        "and tag that commit. Unchanged files are not uploaded again; an unchanged release\n"
+        "makes no commit.",
+        epilog=PUBLISH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    publish.add_argument("release", type=Path, help="the release folder `ptoffact build` wrote")
+    publish.add_argument(
+        "--repo",
+        required=True,
+        metavar="OWNER/NAME",
+        help="the dataset repository (created if missing)",
+    )
+    publish.add_argument(
+        "--tag",
+        help="tag for the commit (default: the release's version in datapackage.json); a tag "
+        "that already names other files is refused",
+    )
+    publish.add_argument(
+        "--private", action="store_true", help="create the repository private (if it is missing)"
+    )
+    publish.add_argument(
+        "--create-pr",
+        action="store_true",
+        help="open a pull request against main instead of committing to it (not tagged: tag "
+        "after merging by publishing again)",
+    )
+    publish.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="verify the release and list every file with its size; contact nothing",
+    )
+
+
+def add_verify_command(commands: argparse._SubParsersAction) -> None:
+    verify = commands.add_parser(
+        "verify",
+        help="check a release's files against their recorded sizes and sha256",
+        description="Check every file a release records (datapackage.json and SHA256SUMS if "
+        "present). Exit 0 when all match, 1 naming each file that differs or is missing, 2 when "
+        "the folder is not a release.",
+    )
+    verify.add_argument("release", type=Path, help="the release folder")
+
+
+def default_tag(release: Path) -> str:
+    """The release's version from its datapackage.json."""
+    version = read_datapackage(release).get("version")
+    if not version:
+        raise UsageError(f"{release / 'datapackage.json'} has no version: pass --tag")
+    return str(version)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    records = recorded_files(args.release)
+    found = problems(args.release, records)
+    for line in found:
+        print(f"ptoffact: {args.release / line}", file=sys.stderr)
+    if found:
+        print(f"{len(found)} of {len({r.path for r in records})} file(s) differ", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"ok: {len({r.path for r in records})} file(s) match their recorded sha256")
+    return EXIT_OK
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    from .hub import Publisher, check_repo_id, check_tag, resolve_token
+
+    repo_id = check_repo_id(args.repo)
+    check_release(args.release)
+    files = release_files(args.release)
+    tag = check_tag(args.tag or default_tag(args.release))
+    if args.dry_run:
+        return dry_run(files, repo_id, tag)
+    token = resolve_token()
+    outcome = Publisher(args.release, files, repo_id, token).run(tag, args.private, args.create_pr)
+    print(f"{repo_id}: {outcome.summary}")
+    print(outcome.url)
+    return EXIT_OK
+
+
+def dry_run(files, repo_id: str, tag: str) -> int:
+    for item in files:
+        print(f"{item.size:>14,}  {item.path}")
+    total = sum(item.size for item in files)
+    print(f"dry run: would publish {len(files)} files ({total:,} bytes) to {repo_id}, tag {tag}")
+    return EXIT_OK

@@ -1,0 +1,393 @@
+"""``ptoffact publish`` against an imitation of the Hub on loopback (see hub_server.py).
+
+The CLI and ``datasets`` run in subprocesses so that they read HF_ENDPOINT at import, as they
+would for a user; the real huggingface_hub and datasets clients talk to the imitation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from ptoffact_build.schema import TABLES
+
+try:
+    from .hub_server import FakeHub
+except ImportError:
+    from hub_server import FakeHub
+
+TOKEN = "hf_TESTtoken0123456789abcdefSECRET"
+REPO = "ptoffact-org/ptoffact"
+VERSION_TAG = "0.1.0"
+
+
+def hub_env(hub: FakeHub, home: Path, token: str | None = TOKEN) -> dict[str, str]:
+    """The environment of a user pointing huggingface_hub and datasets at the imitation."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
+    env.update(
+        HF_ENDPOINT=hub.api_url,
+        HF_HOME=str(home),
+        HF_HUB_DISABLE_XET="1",
+        HF_HUB_DISABLE_TELEMETRY="1",
+        HF_HUB_OFFLINE="0",
+        HF_DATASETS_OFFLINE="0",
+    )
+    if token is not None:
+        env["HF_TOKEN"] = token
+    return env
+
+
+def publish(
+    hub: FakeHub, home: Path, release: Path, *args: str, token: str | None = TOKEN
+) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "ptoffact_build.cli", "publish", str(release), *args]
+    if "--repo" not in args:
+        command += ["--repo", REPO]
+    env = hub_env(hub, home, token)
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+
+def release_files(release: Path) -> dict[str, bytes]:
+    """Every non-hidden file of a release with its bytes."""
+    return {
+        p.relative_to(release).as_posix(): p.read_bytes()
+        for p in release.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(release).parts)
+    }
+
+
+def folder_state(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every entry of a folder (hidden ones too) with its bytes and modification time."""
+    return {
+        p.relative_to(folder).as_posix(): (
+            p.read_bytes() if p.is_file() else b"",
+            p.stat().st_mtime_ns,
+        )
+        for p in folder.rglob("*")
+    }
+
+
+@pytest.fixture(scope="module")
+def published(sample_release: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One imitation Hub; the sample release published to it, then twice again unchanged."""
+    home = tmp_path_factory.mktemp("hf_user")
+    before = folder_state(sample_release)
+    with FakeHub(token=TOKEN) as hub:
+        first = publish(hub, home, sample_release)
+        head = hub.repos[REPO].branches["main"] if REPO in hub.repos else None
+        hits_after_first = len(hub.hits)
+        again = publish(hub, home, sample_release)
+        new_tag = publish(hub, home, sample_release, "--tag", "again")
+        yield {
+            "hub": hub,
+            "home": home,
+            "first": first,
+            "again": again,
+            "new_tag": new_tag,
+            "head": head,
+            "first_hits": hub.hits[:hits_after_first],
+            "unchanged_release": folder_state(sample_release) == before,
+        }
+
+
+def test_publish_makes_one_commit_holding_every_file(published, sample_release: Path) -> None:
+    first = published["first"]
+    assert first.returncode == 0, first.stderr
+    repo = published["hub"].repos[REPO]
+    history = repo.commits_on("main")
+    assert [c.title for c in history[1:]] == ["initial commit"]
+    expected = release_files(sample_release)
+    assert {"README.md", "datapackage.json", "validation_report.json"} <= set(expected)
+    assert any(name.startswith("data/") for name in expected)
+    assert {k: v for k, v in history[0].files.items() if k != ".gitattributes"} == expected
+    assert not any(".spill" in name or name.endswith(".py") for name in history[0].files)
+    assert repo.tags[VERSION_TAG] == published["head"] == history[0].sha
+    assert f"/commit/{history[0].sha}" in first.stdout
+    assert published["unchanged_release"]
+
+
+def test_large_files_go_through_lfs_to_the_storage_host(published) -> None:
+    hub = published["hub"]
+    uploads = [h for h in published["first_hits"] if h.server == "storage" and h.method == "PUT"]
+    shards = [n for n in hub.repos[REPO].commits_on()[0].files if n.endswith(".parquet")]
+    assert len(uploads) >= len(shards) > 0
+    commits = [h for h in published["first_hits"] if "/commit/" in h.path]
+    assert len(commits) == 1
+
+
+def test_the_token_reaches_only_the_api_and_no_output(published) -> None:
+    hub = published["hub"]
+    api, storage = hub.requests_to("api"), hub.requests_to("storage")
+    assert api and storage
+    writes = [h for h in api if h.method in ("POST", "PUT")]
+    assert writes and all(h.headers.get("authorization") == f"Bearer {TOKEN}" for h in writes)
+    for hit in storage:
+        assert TOKEN not in hit.path and TOKEN not in json.dumps(hit.headers)
+        assert "authorization" not in hit.headers
+    for name in ("first", "again", "new_tag"):
+        done = published[name]
+        assert TOKEN not in done.stdout and TOKEN not in done.stderr
+    assert not any(TOKEN in h.path for h in api)
+
+
+def test_a_second_publish_makes_no_commit_and_keeps_the_tag(published) -> None:
+    repo = published["hub"].repos[REPO]
+    for name in ("again", "new_tag"):
+        assert published[name].returncode == 0, published[name].stderr
+        assert "no new commit" in published[name].stdout or "no commit" in published[name].stdout
+    assert len(repo.commits_on("main")) == 2
+    assert repo.branches["main"] == published["head"]
+    assert repo.tags == {VERSION_TAG: published["head"], "again": published["head"]}
+
+
+def test_dry_run_contacts_nothing_and_lists_files(sample_release: Path, tmp_path: Path) -> None:
+    release = tmp_path / "release"
+    shutil.copytree(sample_release, release)
+    (release / ".spill").mkdir(exist_ok=True)
+    (release / ".spill" / "part-0.arrow").write_bytes(b"scratch")
+    (release / "data" / ".notes.swp").write_bytes(b"editor")
+    with FakeHub(token=TOKEN) as hub:
+        done = publish(hub, tmp_path, release, "--dry-run")
+        assert done.returncode == 0, done.stderr
+        assert hub.hits == []
+    files = release_files(sample_release)
+    listed = {}
+    for line in done.stdout.splitlines()[:-1]:
+        size, name = line.split()
+        listed[name] = int(size.replace(",", ""))
+    assert listed == {name: len(data) for name, data in files.items()}
+    assert f"{len(files)} files" in done.stdout.splitlines()[-1]
+    assert TOKEN not in done.stdout + done.stderr
+
+
+def test_no_token_exits_2_before_any_request(sample_release: Path, tmp_path: Path) -> None:
+    with FakeHub(token=TOKEN) as hub:
+        done = publish(hub, tmp_path, sample_release, token=None)
+        assert hub.hits == []
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "ptoffact: error: no Hugging Face token: set HF_TOKEN or run `hf auth login`"
+    ]
+
+
+def test_a_rejected_token_exits_2_and_is_not_shown(sample_release: Path, tmp_path: Path) -> None:
+    wrong = "hf_WRONGtoken9876543210zyxw"
+    with FakeHub(token=TOKEN) as hub:
+        done = publish(hub, tmp_path, sample_release, token=wrong)
+        assert hub.repos == {}
+        assert hub.hits and all("authorization" in h.headers for h in hub.requests_to("api"))
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ptoffact: error")]
+    assert len(errors) == 1 and "401" in errors[0] and "Traceback" not in done.stderr
+    assert wrong not in done.stdout + done.stderr
+
+
+def test_a_tampered_shard_exits_3_and_uploads_nothing(sample_release: Path, tmp_path: Path) -> None:
+    release = tmp_path / "release"
+    shutil.copytree(sample_release, release)
+    shard = next((release / "data" / "rejections").glob("*.parquet"))
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    with FakeHub(token=TOKEN) as hub:
+        done = publish(hub, tmp_path / "home", release)
+        assert hub.hits == []
+    assert done.returncode == 3
+    assert "data/rejections/train-00000-of-00001.parquet" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_hub_failure_exits_4_with_one_line_and_nothing_published(
+    sample_release: Path, tmp_path: Path
+) -> None:
+    with FakeHub(token=TOKEN) as hub:
+        hub.fail_next("/commit/", 500, "Internal Error - the commit could not be written")
+        done = publish(hub, tmp_path, sample_release)
+        repo = hub.repos[REPO]
+        assert [c.title for c in repo.commits_on()] == ["initial commit"]
+        assert repo.tags == {}
+    assert done.returncode == 4
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ptoffact: error")]
+    assert errors == [
+        "ptoffact: error: the Hub answered 500: Internal Error - the commit could not be written"
+    ]
+    assert TOKEN not in done.stderr
+
+
+def test_create_pr_opens_a_pull_request_and_leaves_main(sample_release: Path, tmp_path: Path):
+    with FakeHub(token=TOKEN) as hub:
+        done = publish(hub, tmp_path, sample_release, "--create-pr", "--private")
+        assert done.returncode == 0, done.stderr
+        repo = hub.repos[REPO]
+        assert repo.private
+        assert [c.title for c in repo.commits_on()] == ["initial commit"]
+        assert repo.tags == {}
+        pull = repo.resolve("refs/pr/1")
+        assert pull is not None and pull.parent == repo.branches["main"]
+        assert {k: v for k, v in pull.files.items() if k != ".gitattributes"} == release_files(
+            sample_release
+        )
+        assert done.stdout.strip().endswith(f"/datasets/{REPO}/discussions/1")
+
+
+LOAD = """
+import json, sys, datasets
+repo, tag, tables = sys.argv[1], sys.argv[2], sys.argv[3:]
+found = {}
+for table in tables:
+    data = datasets.load_dataset(repo, table, revision=tag, split="train")
+    stream = datasets.load_dataset(repo, table, revision=tag, split="train", streaming=True)
+    found[table] = {
+        "rows": data.num_rows,
+        "features": data.features.to_dict(),
+        "streamed": sum(1 for _ in stream),
+        "first": json.dumps(data[0], default=str),
+    }
+print(json.dumps(found))
+"""
+
+
+def test_load_dataset_from_the_hub_by_tag(published, sample_release: Path, tmp_path: Path):
+    """datasets finds every table by the tag, with the release's rows and types, streaming too."""
+    import datasets
+
+    hub = published["hub"]
+    start = len(hub.hits)
+    env = hub_env(hub, tmp_path)
+    command = [sys.executable, "-c", LOAD, REPO, VERSION_TAG, *TABLES]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    package = json.loads((sample_release / "datapackage.json").read_text())
+    for resource in package["resources"]:
+        table = resource["name"]
+        shard = sample_release / resource["parquet"][0]["path"]
+        features = datasets.Features.from_arrow_schema(pq.read_schema(shard))
+        local = pq.read_table(shard).slice(0, 1).to_pylist()[0]
+        assert found[table]["rows"] == found[table]["streamed"] == resource["rows"]
+        assert found[table]["features"] == features.to_dict()
+        assert found[table]["first"] == json.dumps(local, default=str)
+    storage = [h for h in hub.hits[start:] if h.server == "storage"]
+    assert storage and all("authorization" not in h.headers for h in storage)
+    assert any("range" in h.headers for h in storage)
+    resolved = [h for h in hub.hits[start:] if "/resolve/" in h.path]
+    assert resolved and all(h.headers.get("authorization") == f"Bearer {TOKEN}" for h in resolved)
+
+
+def test_stale_release_files_are_replaced_in_one_commit_and_others_kept(
+    sample_release: Path, tmp_path: Path
+) -> None:
+    stale = "data/citations/train-00001-of-00002.parquet"
+    with FakeHub(token=TOKEN) as hub:
+        repo = hub.create_repo(REPO, private=False)
+        base = repo.commits_on()[0]
+        files = {**base.files, stale: b"old shard", "NOTES.md": b"the owner's notes\n"}
+        seeded = hub.new_commit(repo, base, files, {stale}, "an older release")
+        repo.branches["main"] = seeded.sha
+        done = publish(hub, tmp_path, sample_release)
+        assert done.returncode == 0, done.stderr
+        history = repo.commits_on()
+        assert [c.title for c in history[1:]] == ["an older release", "initial commit"]
+        expected = {**release_files(sample_release), "NOTES.md": b"the owner's notes\n"}
+        assert {k: v for k, v in history[0].files.items() if k != ".gitattributes"} == expected
+        assert "1 deleted" in done.stdout
+
+
+def test_a_tag_naming_other_files_is_refused_before_any_upload(
+    sample_release: Path, tmp_path: Path
+) -> None:
+    with FakeHub(token=TOKEN) as hub:
+        repo = hub.create_repo(REPO, private=False)
+        repo.tags[VERSION_TAG] = repo.branches["main"]
+        done = publish(hub, tmp_path, sample_release)
+        assert len(repo.commits) == 1
+        assert not [h for h in hub.hits if h.method in ("PUT",) or "/commit/" in h.path]
+        assert not [h for h in hub.hits if "/preupload/" in h.path]
+    assert done.returncode == 2
+    assert f"tag '{VERSION_TAG}' already exists on {REPO} and holds other files" in done.stderr
+
+
+def test_a_refused_upload_exits_4_and_commits_nothing(sample_release: Path, tmp_path: Path):
+    with FakeHub(token=TOKEN) as hub:
+        hub.fail_next("/upload/", 403, "Request has expired")
+        done = publish(hub, tmp_path, sample_release)
+        repo = hub.repos[REPO]
+        assert [c.title for c in repo.commits_on()] == ["initial commit"]
+        assert not [h for h in hub.hits if "/commit/" in h.path]
+    assert done.returncode == 4
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ptoffact: error")]
+    assert len(errors) == 1 and "403" in errors[0] and "Request has expired" in errors[0]
+    assert TOKEN not in done.stderr
+
+
+def test_an_unreachable_hub_exits_4(sample_release: Path, tmp_path: Path) -> None:
+    with FakeHub(token=TOKEN) as hub:
+        address = hub.api_url
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ptoffact_build.cli",
+            "publish",
+            str(sample_release),
+            "--repo",
+            REPO,
+        ],
+        capture_output=True,
+        text=True,
+        env={**hub_env(hub, tmp_path), "HF_ENDPOINT": address},
+        timeout=60,
+    )
+    assert done.returncode == 4
+    assert done.stderr.strip().splitlines() == [
+        f"ptoffact: error: could not reach the Hub at {address}: "
+        "ConnectError: [Errno 111] Connection refused"
+    ]
+
+
+def test_help_explains_every_option(capsys) -> None:
+    from ptoffact_build.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["publish", "--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--repo", "--tag", "--private", "--create-pr", "--dry-run"):
+        assert option in text
+    assert "HF_TOKEN" in text and "HF_ENDPOINT" in text and "Exit codes" in text
+
+
+@pytest.mark.parametrize("damage", ["script", "no_datapackage"])
+def test_a_script_or_an_incomplete_release_exits_3(
+    damage: str, sample_release: Path, tmp_path: Path
+) -> None:
+    release = tmp_path / "release"
+    shutil.copytree(sample_release, release)
+    if damage == "script":
+        (release / "ptoffact.py").write_text("print('a loading script')\n")
+    else:
+        (release / "datapackage.json").unlink()
+    with FakeHub(token=TOKEN) as hub:
+        done = publish(hub, tmp_path / "home", release)
+        assert hub.hits == []
+    assert done.returncode == 3
+    expected = "ptoffact.py: a Python file" if damage == "script" else "no datapackage.json"
+    assert expected in done.stderr
+
+
+def test_the_stored_login_is_used_without_hf_token(sample_release: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "token").write_text(TOKEN)
+    with FakeHub(token=TOKEN) as hub:
+        done = publish(hub, home, sample_release, token=None)
+        assert done.returncode == 0, done.stderr
+        assert len(hub.repos[REPO].commits_on()) == 2
+    assert TOKEN not in done.stdout + done.stderr
