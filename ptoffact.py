@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from datasets.builder import Key
 
 from ptoffact_build import __version__
-from ptoffact_build.describe import BIBTEX_PAPER, PORTAL_PRODUCT, SUMMARY
+from ptoffact_build.describe.datapackage import BIBTEX_PAPER, PORTAL_PRODUCT, SUMMARY
 from ptoffact_build.schema import DEFAULT_TABLE, TABLES, load_schema, to_arrow, to_features
 
 __all__ = [
@@ -113,8 +113,8 @@ class Ptoffact(datasets.ArrowBasedBuilder):
 
     def _read_sources(self, where: str) -> Iterator[tuple[Key, pa.Table]]:
         """Validate the source files (fail on any error) into a temporary release; read it."""
+        from ptoffact_build.read.sources import resolve_sources
         from ptoffact_build.release import build_release
-        from ptoffact_build.sources import resolve_sources
 
         with tempfile.TemporaryDirectory(prefix="ptoffact-") as tmp:
             out = Path(tmp) / "release"

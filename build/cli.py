@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import (
+from ptoffact_build.errors import (
     EXIT_BUG,
     EXIT_INTERRUPTED,
     EXIT_INVALID,
@@ -29,9 +29,14 @@ from .errors import (
     Terminated,
     UsageError,
 )
-from .publish.command import add_publish_command, add_verify_command, run_publish, run_verify
-from .read import BUILD_CHUNK_BYTES, DEFAULT_CHUNK_BYTES
-from .rowprogress import Progress
+from ptoffact_build.publish.command import (
+    add_publish_command,
+    add_verify_command,
+    run_publish,
+    run_verify,
+)
+from ptoffact_build.read.csv_reader import BUILD_CHUNK_BYTES, DEFAULT_CHUNK_BYTES
+from ptoffact_build.rowprogress import Progress
 
 DEFAULT_OUT = Path("dist/ptoffact")
 ODP = "odp"
@@ -143,7 +148,12 @@ def progress_for(args: argparse.Namespace) -> Progress:
 
 def fetch_files(args: argparse.Namespace, progress: Progress) -> tuple[list[Path], dict[str, dict]]:
     """Fetch the product's files (or take them from the cache); their paths and facts."""
-    from .fetch import fetch_tables, resolve_api_key, resolve_api_url, resolve_cache_dir
+    from ptoffact_build.fetch.tables import (
+        fetch_tables,
+        resolve_api_key,
+        resolve_api_url,
+        resolve_cache_dir,
+    )
 
     fetched = fetch_tables(
         api_url=resolve_api_url(args.api_url, os.environ),
@@ -162,7 +172,7 @@ def fetch_files(args: argparse.Namespace, progress: Progress) -> tuple[list[Path
 
 def resolve(args: argparse.Namespace, progress: Progress):
     """The table sources named by ``--source`` (fetching first for ``odp``)."""
-    from .sources import resolve_sources
+    from ptoffact_build.read.sources import resolve_sources
 
     spec, facts = list(args.source), {}
     if ODP in spec:
@@ -173,8 +183,8 @@ def resolve(args: argparse.Namespace, progress: Progress):
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from .outpath import check_out, check_report, source_roots
-    from .release import ShardOptions, build_release
+    from ptoffact_build.release import ShardOptions, build_release
+    from ptoffact_build.write.outpath import check_out, check_report, source_roots
 
     named = [s for s in args.source if s != ODP]
     roots = source_roots(named, [Path(s) for s in named if Path(s).is_file()])
@@ -203,9 +213,9 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from .outpath import check_report, source_roots
-    from .pipeline import run_tables
-    from .release import report_json, source_records, write_report
+    from ptoffact_build.pipeline import run_tables
+    from ptoffact_build.release import report_json, source_records, write_report
+    from ptoffact_build.write.outpath import check_report, source_roots
 
     check_report(args.report)
     progress = progress_for(args)
@@ -237,9 +247,9 @@ def run_validate(args: argparse.Namespace) -> int:
 def validate_scratch(args: argparse.Namespace) -> Iterator[None]:
     """Key-hash spill files of ``validate`` go to ``<cache folder>/scratch``, in folders of
     this process's own that are removed at exit (and by the next run, if it was killed)."""
-    from .fetch import resolve_cache_dir
-    from .keys import spill_into
-    from .scratch import clean_stale_scratch, remove_scratch
+    from ptoffact_build.check.keys import spill_into
+    from ptoffact_build.fetch.tables import resolve_cache_dir
+    from ptoffact_build.write.scratch import clean_stale_scratch, remove_scratch
 
     where = resolve_cache_dir(args.cache_dir, os.environ) / "scratch"
     clean_stale_scratch(where)
@@ -260,7 +270,7 @@ def run_fetch(args: argparse.Namespace) -> int:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    from .generate import stale_files, write_generated
+    from ptoffact_build.devtools.generate import stale_files, write_generated
 
     if args.check:
         stale = stale_files()
@@ -320,7 +330,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; expected failures print one line and return their exit code."""
-    from .pools import worker_pools
+    from ptoffact_build.pools import worker_pools
 
     args = parser().parse_args(argv)
     try:
@@ -353,7 +363,7 @@ def quiet_stdout() -> None:
 
 def report_bug(error: Exception, args: argparse.Namespace) -> int:
     """Save the traceback of an unexpected error and print one line pointing to it."""
-    from .crash import bug_line, crash_folders, save_traceback, secrets_of
+    from ptoffact_build.crash import bug_line, crash_folders, save_traceback, secrets_of
 
     secrets = secrets_of(os.environ, getattr(args, "api_key_file", None))
     try:

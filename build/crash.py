@@ -36,7 +36,7 @@ def blank(text: str, secrets: Iterable[str]) -> str:
 
 def crash_folders(cache_dir: Path | None, environ: Mapping[str, str]) -> list[Path]:
     """Where a traceback may go, in order of preference."""
-    from .fetch import resolve_cache_dir
+    from ptoffact_build.fetch.tables import resolve_cache_dir
 
     return [resolve_cache_dir(cache_dir, environ) / "crashes", Path(tempfile.gettempdir())]
 

@@ -16,20 +16,25 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import findings as F
-from .convert import to_mask
-from .errors import UsageError
-from .findings import Finding, FindingLog, FindingsFile
-from .keys import KeyIndex
-from .pools import pool
-from .prefetch import prefetch
-from .quirks import Context, quirks_for
-from .read import DEFAULT_CHUNK_BYTES, EncodingProblem, RawBatch, read_csv_file
-from .rowprogress import Progress
-from .schema import TABLES, TableSchema, load_schema, to_arrow
-from .sources import SourceFile
-from .stopwatch import Stopwatch
-from .validate import CheckedBatch, TableChecker, label_findings
+from ptoffact_build.check import findings as F
+from ptoffact_build.check.cells import to_mask
+from ptoffact_build.check.checker import CheckedBatch, TableChecker, label_findings
+from ptoffact_build.check.findings import Finding, FindingLog, FindingsFile
+from ptoffact_build.check.keys import KeyIndex
+from ptoffact_build.check.quirks import Context, quirks_for
+from ptoffact_build.errors import UsageError
+from ptoffact_build.pools import pool
+from ptoffact_build.read.csv_reader import (
+    DEFAULT_CHUNK_BYTES,
+    EncodingProblem,
+    RawBatch,
+    read_csv_file,
+)
+from ptoffact_build.read.readahead import prefetch
+from ptoffact_build.read.sources import SourceFile
+from ptoffact_build.rowprogress import Progress
+from ptoffact_build.schema import TABLES, TableSchema, load_schema, to_arrow
+from ptoffact_build.stopwatch import Stopwatch
 
 POLICIES = ("fail", "quarantine")
 CASCADE_NOTE = "the referenced row was quarantined"
@@ -90,7 +95,7 @@ class RunResult:
 def read_batches(source: SourceFile, chunk_bytes: int) -> Iterator[RawBatch]:
     """The text batches of one source file, whatever its format."""
     if source.is_stata:
-        from .stata import read_stata_file
+        from ptoffact_build.read.stata_reader import read_stata_file
 
         return read_stata_file(source)
     return read_csv_file(source, chunk_bytes)

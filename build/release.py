@@ -12,19 +12,28 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from .card import SourceRecord, render_card
-from .describe import FileEntry, datapackage, table_resource, write_json
-from .errors import DataInvalid
-from .keys import spill_into
-from .order import SORT_KEYS, BucketSorter
-from .outpath import check_out, check_report, nearest_existing, source_roots
-from .pipeline import RunResult, run_tables
-from .pools import pool, worker_pools
-from .prefetch import prefetch
-from .read import BUILD_CHUNK_BYTES
-from .rowprogress import Progress
-from .schema import TABLES, load_schema, to_arrow
-from .scratch import (
+from ptoffact_build.check.keys import spill_into
+from ptoffact_build.describe.card import SourceRecord, render_card
+from ptoffact_build.describe.datapackage import FileEntry, datapackage, table_resource, write_json
+from ptoffact_build.errors import DataInvalid
+from ptoffact_build.pipeline import RunResult, run_tables
+from ptoffact_build.pools import pool, worker_pools
+from ptoffact_build.read.csv_reader import BUILD_CHUNK_BYTES
+from ptoffact_build.read.readahead import prefetch
+from ptoffact_build.read.sources import SourceFile
+from ptoffact_build.rowprogress import Progress
+from ptoffact_build.schema import TABLES, load_schema, to_arrow
+from ptoffact_build.stopwatch import Stopwatch
+from ptoffact_build.write.files import (
+    ROW_GROUP_BYTES,
+    SHARD_BYTES,
+    GzipCsv,
+    ParquetShards,
+    QuarantineCsv,
+    sha256_of,
+)
+from ptoffact_build.write.outpath import check_out, check_report, nearest_existing, source_roots
+from ptoffact_build.write.scratch import (
     RELEASE_MARK,
     SCRATCH_MARK,
     clean_stale_scratch,
@@ -33,9 +42,7 @@ from .scratch import (
     remove_scratch,
     swap_into_place,
 )
-from .sources import SourceFile
-from .stopwatch import Stopwatch
-from .write import ROW_GROUP_BYTES, SHARD_BYTES, GzipCsv, ParquetShards, QuarantineCsv, sha256_of
+from ptoffact_build.write.sort import SORT_KEYS, BucketSorter
 
 REPORT_NAME = "validation_report.json"
 SPILL = ".spill"  # the build's scratch files, inside its scratch folder

@@ -28,7 +28,7 @@ def schema_dir() -> Path:
     repo_copy = Path(__file__).resolve().parent.parent / "schema"
     if (repo_copy / "office_actions.json").is_file():
         return repo_copy
-    return Path(str(resources.files("ptoffact_build.schema")))
+    return Path(str(resources.files("ptoffact_build.schema_files")))
 
 
 @dataclass(frozen=True)

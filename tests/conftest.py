@@ -12,8 +12,8 @@ from types import ModuleType
 
 import pytest
 
+from ptoffact_build.read.sources import sample_dir
 from ptoffact_build.schema import TABLES
-from ptoffact_build.sources import sample_dir
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -68,8 +68,8 @@ def sample_csvs(tmp_path: Path) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def sample_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A release built once from the embedded sample."""
+    from ptoffact_build.read.sources import resolve_sources
     from ptoffact_build.release import build_release
-    from ptoffact_build.sources import resolve_sources
 
     out = tmp_path_factory.mktemp("release") / "ptoffact"
     build_release(resolve_sources(["sample"]), out)

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import frictionless
 
-from ptoffact_build.describe import CSV_DIALECT
+from ptoffact_build.describe.datapackage import CSV_DIALECT
 from ptoffact_build.pipeline import run_tables
+from ptoffact_build.read.sources import resolve_sources, sample_dir
 from ptoffact_build.schema import load_schema, to_frictionless
-from ptoffact_build.sources import resolve_sources, sample_dir
 
 # frictionless names no field for these; ptoffact names the key field (or none)
 ROW_LEVEL = {"primary-key", "foreign-key", "blank-row", "extra-cell", "extra-label"}

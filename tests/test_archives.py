@@ -13,8 +13,8 @@ import pytest
 from conftest import sample_rows
 from ptoffact_build.errors import SourceError
 from ptoffact_build.pipeline import run_tables
-from ptoffact_build.sources import SourceFile, resolve_sources
-from ptoffact_build.stata import read_stata_file
+from ptoffact_build.read.sources import SourceFile, resolve_sources
+from ptoffact_build.read.stata_reader import read_stata_file
 
 CENTRAL_SIGNATURE = b"PK\x01\x02"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from test_conformance import frictionless_findings, ptoffact_findings
 
-from ptoffact_build import records
-from ptoffact_build.read import iter_chunks, read_csv_file
-from ptoffact_build.sources import SourceFile
+from ptoffact_build.read import records
+from ptoffact_build.read.csv_reader import iter_chunks, read_csv_file
+from ptoffact_build.read.sources import SourceFile
 
 # cells as they appear in the file: bare quotes inside unquoted cells, quoted line breaks of
 # every kind, escaped quotes, text after a closing quote, a quote after a space

@@ -29,7 +29,7 @@ def test_builder_reads_a_release(sample_release: Path, tmp_path: Path, table: st
 
 
 def test_builder_reads_source_files(tmp_path: Path) -> None:
-    from ptoffact_build.sources import sample_dir
+    from ptoffact_build.read.sources import sample_dir
 
     builder = ptoffact.Ptoffact(
         config_name="rejections", data_dir=str(sample_dir()), cache_dir=str(tmp_path)

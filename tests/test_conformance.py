@@ -12,8 +12,8 @@ from frictionless_helpers import frictionless_findings, ptoffact_findings
 
 from conftest import write_rows
 from ptoffact_build.pipeline import run_tables
+from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.schema import TABLES, load_schema, to_frictionless
-from ptoffact_build.sources import resolve_sources
 
 
 def rows_of(path: Path) -> list[list[str]]:

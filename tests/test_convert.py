@@ -7,8 +7,8 @@ import pyarrow as pa
 import pytest
 from frictionless import fields
 
-from ptoffact_build.convert import convert
-from ptoffact_build.patterns import pattern_check, regex_check
+from ptoffact_build.check.cells import convert
+from ptoffact_build.check.patterns import pattern_check, regex_check
 from ptoffact_build.schema import load_schema, parse_table_schema
 
 DATES = [

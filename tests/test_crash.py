@@ -16,7 +16,7 @@ KEY = "k3y-that-must-not-leak-0123456789"
 DRIVER = """
 import os, sys
 import ptoffact_build.pipeline as pipeline
-import ptoffact_build.validate as validate
+import ptoffact_build.check.checker as validate
 where, argv = sys.argv[1], sys.argv[2:]
 
 def broken(*args, **kwargs):

@@ -21,8 +21,8 @@ import pytest
 from frictionless_helpers import csv_bytes, frictionless_findings, normalise, sample_records
 
 from ptoffact_build.pipeline import run_tables
+from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.schema import TABLES, load_schema
-from ptoffact_build.sources import resolve_sources
 
 CASES = 300
 OFFICE_ROWS, CHILD_ROWS = 40, 25

@@ -18,9 +18,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from ptoffact_build import cache as cache_module
-from ptoffact_build import portal as portal_module
-from ptoffact_build.fetch import (
+from ptoffact_build.fetch import cache as cache_module
+from ptoffact_build.fetch import portal as portal_module
+from ptoffact_build.fetch.listing import PortalFile, parse_name, select_files
+from ptoffact_build.fetch.portal import Backoff, PortalClient, Transient, retry_after_seconds
+from ptoffact_build.fetch.progress import Progress
+from ptoffact_build.fetch.tables import (
     FetchedFile,
     FetchError,
     fetch_tables,
@@ -29,9 +32,6 @@ from ptoffact_build.fetch import (
     resolve_api_url,
     resolve_cache_dir,
 )
-from ptoffact_build.fetch_progress import Progress
-from ptoffact_build.listing import PortalFile, parse_name, select_files
-from ptoffact_build.portal import Backoff, PortalClient, Transient, retry_after_seconds
 
 try:
     from .portal_server import FakePortal

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import requests
 
-from ptoffact_build.download import SAMPLES, Stalled, StallWatch
-from ptoffact_build.fetch import FetchError, fetch_tables, read_manifest
-from ptoffact_build.portal import Limits
+from ptoffact_build.fetch.download import SAMPLES, Stalled, StallWatch
+from ptoffact_build.fetch.portal import Limits
+from ptoffact_build.fetch.tables import FetchError, fetch_tables, read_manifest
 
 try:
     from .portal_server import FakePortal
@@ -105,7 +105,7 @@ class Fetch:
 @pytest.fixture
 def fetch(portal, tmp_path, session, monkeypatch) -> Fetch:
     # verification is zipcheck's business; here any bytes of the right size will do
-    monkeypatch.setattr("ptoffact_build.fetch.verify_zip", lambda path, size: "0" * 64)
+    monkeypatch.setattr("ptoffact_build.fetch.tables.verify_zip", lambda path, size: "0" * 64)
     return Fetch(portal, tmp_path / "cache", session)
 
 

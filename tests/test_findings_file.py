@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 from frictionless_helpers import csv_bytes, sample_records
 
-from ptoffact_build.findings import FindingBlock, FindingLog, FindingsFile
+from ptoffact_build.check.findings import FindingBlock, FindingLog, FindingsFile
 from ptoffact_build.schema import TABLES
 
 COLUMNS = ["table", "file", "row", "field", "type", "value", "message"]

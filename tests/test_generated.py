@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ptoffact_build.generate import BEGIN, END, repo_root, stale_files, write_generated
+from ptoffact_build.devtools.generate import BEGIN, END, repo_root, stale_files, write_generated
 
 
 def test_generated_files_are_fresh() -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ptoffact_build.keys import DuplicateCounter, KeyIndex, hash_rows, hash_strings
+from ptoffact_build.check.keys import DuplicateCounter, KeyIndex, hash_rows, hash_strings
 
 VALUES = ["", "a", "ab", "x" * 31, "x" * 32, "x" * 33, "y" * 100, "y" * 100 + "z", 'Müller, "Über"']
 
@@ -58,7 +58,7 @@ def test_duplicate_counter_matches_exact_grouping() -> None:
 
 
 def test_growing_key_set_merges_and_stays_exact() -> None:
-    from ptoffact_build.keys import GrowingKeySet
+    from ptoffact_build.check.keys import GrowingKeySet
 
     keys = GrowingKeySet()
     for start in range(0, 10_000, 500):

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from portal_server import FakePortal
+from ptoffact_build.read.sources import sample_dir
 from ptoffact_build.schema import TABLES
-from ptoffact_build.sources import sample_dir
 
 KEY = "test-key-0123456789abcdef"
 

@@ -11,11 +11,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from ptoffact_build import order
-from ptoffact_build.order import BucketSorter
+from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.release import ShardOptions, build_release
 from ptoffact_build.schema import TABLES
-from ptoffact_build.sources import resolve_sources
+from ptoffact_build.write import sort as order
+from ptoffact_build.write.sort import BucketSorter
 
 # row groups small enough to be many, big enough to hold the busiest application's rows
 ROW_GROUP_BYTES = {"office_actions": 8_000, "rejections": 8_000, "citations": 40_000}

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import sample_rows, write_rows
 from ptoffact_build.cli import main
-from ptoffact_build.sources import sample_dir
+from ptoffact_build.read.sources import sample_dir
 
 
 def snapshot(folder: Path) -> dict[str, str]:

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import sample_rows, write_rows
 from ptoffact_build.errors import DataInvalid
+from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.release import build_release
-from ptoffact_build.sources import resolve_sources
 
 
 def corrupt(files: dict[str, Path]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from ptoffact_build.quirks import length_counts, value_counts
+from ptoffact_build.check.quirks import length_counts, value_counts
 
 
 def test_value_counts_count_nulls_as_empty() -> None:

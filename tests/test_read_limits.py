@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from ptoffact_build import inflate
 from ptoffact_build.errors import SourceError
-from ptoffact_build.inflate import open_member
 from ptoffact_build.pipeline import run_tables
-from ptoffact_build.read import read_csv_file
-from ptoffact_build.sources import SourceFile, resolve_sources
+from ptoffact_build.read import streams as inflate
+from ptoffact_build.read.csv_reader import read_csv_file
+from ptoffact_build.read.sources import SourceFile, resolve_sources
+from ptoffact_build.read.streams import open_member
 
 BLANK_LINES = 8 << 20  # 8 MiB of line ends deflate about 1000 fold
 

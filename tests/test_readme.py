@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ptoffact_build.generate import repo_root
+from ptoffact_build.devtools.generate import repo_root
 
 
 def readme_commands() -> list[str]:

@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 from conftest import sample_rows, write_rows
+from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.release import build_release
 from ptoffact_build.schema import TABLES, load_schema, to_arrow
-from ptoffact_build.sources import resolve_sources
 
 
 def sample_count(table: str) -> int:

@@ -13,8 +13,8 @@ from pathlib import Path
 import frictionless
 import pytest
 
-from ptoffact_build import make_sample
-from ptoffact_build.make_sample import SAMPLE_DIR, write_sample, write_tables
+from ptoffact_build.devtools import make_sample
+from ptoffact_build.devtools.make_sample import SAMPLE_DIR, write_sample, write_tables
 
 TABLES = ("office_actions", "rejections", "citations")
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schema"
@@ -110,7 +110,7 @@ def test_committed_sample_is_fresh(tmp_path):
     for table, path in paths.items():
         assert path == zip_path(tmp_path, table)
         assert path.read_bytes() == zip_path(SAMPLE_DIR, table).read_bytes(), (
-            f"{table}: committed sample is stale; run python -m ptoffact_build.make_sample"
+            f"{table}: committed sample is stale; run python -m ptoffact_build.devtools.make_sample"
         )
 
 

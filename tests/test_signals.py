@@ -173,9 +173,9 @@ def test_next_build_removes_scratch_of_ended_runs(tmp_path: Path, old_release: P
 
 def test_key_hashes_spill_into_the_build_scratch(tmp_path: Path, monkeypatch) -> None:
     """Duplicate counting spills inside the release's scratch folder, not the temp folder."""
-    from ptoffact_build import keys
+    from ptoffact_build.check import keys
+    from ptoffact_build.read.sources import resolve_sources
     from ptoffact_build.release import build_release
-    from ptoffact_build.sources import resolve_sources
 
     seen: list[Path] = []
     add, spill = keys.DuplicateCounter.add_hashes, keys.DuplicateCounter.spill
@@ -204,7 +204,7 @@ def test_key_hashes_spill_into_the_build_scratch(tmp_path: Path, monkeypatch) ->
 
 def test_validate_spills_under_the_cache_folder(tmp_path: Path, monkeypatch) -> None:
     """``validate`` has no release folder: its spills go to <cache>/scratch, removed at exit."""
-    from ptoffact_build import keys
+    from ptoffact_build.check import keys
 
     seen: list[Path] = []
     add, spill = keys.DuplicateCounter.add_hashes, keys.DuplicateCounter.spill

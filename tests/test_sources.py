@@ -12,10 +12,10 @@ import pytest
 from conftest import sample_rows, write_rows
 from ptoffact_build.errors import SourceError, UsageError
 from ptoffact_build.pipeline import run_tables
-from ptoffact_build.read import iter_chunks, last_record_end
+from ptoffact_build.read.csv_reader import iter_chunks, last_record_end
+from ptoffact_build.read.sources import classify, resolve_sources
 from ptoffact_build.release import build_release
 from ptoffact_build.schema import TABLES
-from ptoffact_build.sources import classify, resolve_sources
 
 
 def tables_of(release: Path) -> dict:
@@ -63,8 +63,8 @@ def quote(cell: str) -> str:
 
 
 def test_stata_zips_build_the_same_tables(tmp_path: Path, reference) -> None:
-    from ptoffact_build.sources import sample_dir
-    from ptoffact_build.stata import write_stata_sample
+    from ptoffact_build.read.sources import sample_dir
+    from ptoffact_build.read.stata_reader import write_stata_sample
 
     dta = tmp_path / "dta"
     write_stata_sample(sample_dir(), dta)

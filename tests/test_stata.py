@@ -12,10 +12,10 @@ import pyarrow as pa
 import pytest
 
 from ptoffact_build.errors import SourceError
-from ptoffact_build.read import EncodingProblem, read_csv_file
+from ptoffact_build.read.csv_reader import EncodingProblem, read_csv_file
+from ptoffact_build.read.sources import SourceFile, classify, sample_dir
+from ptoffact_build.read.stata_reader import read_stata_file, write_stata_sample, write_stata_zip
 from ptoffact_build.schema import TABLES
-from ptoffact_build.sources import SourceFile, classify, sample_dir
-from ptoffact_build.stata import read_stata_file, write_stata_sample, write_stata_zip
 
 OFFICE_ACTIONS = """\
 app_id,ifw_number,document_cd,mail_dt,art_unit,uspc_class,uspc_subclass,header_missing,\

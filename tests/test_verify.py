@@ -104,8 +104,8 @@ def test_sha256sums_covers_the_files_the_datapackage_does_not(release: Path, cap
 
 
 def test_quarantine_files_are_checked(sample_csvs: dict[str, Path], tmp_path: Path, capsys) -> None:
+    from ptoffact_build.read.sources import resolve_sources
     from ptoffact_build.release import build_release
-    from ptoffact_build.sources import resolve_sources
 
     rows = sample_rows("office_actions")
     rows[9][3] = "31/12/2016"

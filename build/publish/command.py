@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import EXIT_INVALID, EXIT_OK, UsageError
-from .files import release_files
-from .verify import check_release, problems, read_datapackage, recorded_files
+from ptoffact_build.errors import EXIT_INVALID, EXIT_OK, UsageError
+from ptoffact_build.publish.files import release_files
+from ptoffact_build.publish.verify import check_release, problems, read_datapackage, recorded_files
 
 PUBLISH_EPILOG = """\
 The token comes from HF_TOKEN or the login stored by `hf auth login`; it is never printed.
@@ -91,7 +91,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_publish(args: argparse.Namespace) -> int:
-    from .hub import Publisher, check_repo_id, check_tag, resolve_token
+    from ptoffact_build.publish.hub import Publisher, check_repo_id, check_tag, resolve_token
 
     repo_id = check_repo_id(args.repo)
     check_release(args.release)

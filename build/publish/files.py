@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .verify import ReleaseMismatch
+from ptoffact_build.publish.verify import ReleaseMismatch
 
 
 @dataclass(frozen=True)

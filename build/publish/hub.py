@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import EXIT_HUB, PtoffactError, UsageError
-from .files import ReleaseFile
+from ptoffact_build.errors import EXIT_HUB, PtoffactError, UsageError
+from ptoffact_build.publish.files import ReleaseFile
 
 REPO_TYPE = "dataset"
 BRANCH = "main"

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ..errors import PtoffactError, SourceError
+from ptoffact_build.errors import PtoffactError, SourceError
 
 DATAPACKAGE = "datapackage.json"
 SUMS = "SHA256SUMS"

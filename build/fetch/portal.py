@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import requests
 import urllib3
 
-from .errors import PtoffactError
+from ptoffact_build.errors import PtoffactError
 
 KEY_HEADER = "X-API-KEY"
 TIMEOUT: tuple[float, float] = (15.0, 60.0)

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from .inflate import gzip_writer
+from ptoffact_build.read.streams import gzip_writer
 
 SHARD_BYTES = 500 << 20
 ROW_GROUP_BYTES = 128 << 20

@@ -20,7 +20,7 @@ import socket
 import tempfile
 from pathlib import Path
 
-from .errors import UsageError
+from ptoffact_build.errors import UsageError
 
 SCRATCH_MARK = ".ptoffact-scratch"
 RELEASE_MARK = "datapackage.json"  # removed last, so a half-removed release is still known

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SourceError, UsageError
-from .schema import TABLES
+from ptoffact_build.errors import SourceError, UsageError
+from ptoffact_build.schema import TABLES
 
 SAMPLE = "sample"
 CSV_KINDS = ("csv", "csv.gz", "csv.zip")
@@ -49,7 +49,7 @@ def classify(path: Path) -> SourceFile | None:
 
 def sample_dir() -> Path:
     """The folder of the embedded sample zips."""
-    return Path(__file__).resolve().parent / "sample"
+    return Path(__file__).resolve().parent.parent / "sample"
 
 
 def files_of(spec: Iterable[str | Path]) -> list[Path]:

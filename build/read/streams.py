@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Callable
 from typing import BinaryIO
 
-from .errors import SourceError
+from ptoffact_build.errors import SourceError
 
 try:  # optional acceleration
     from isal import igzip as fast_gzip

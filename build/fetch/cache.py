@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .listing import parse_name
-from .portal import FetchError
-from .zipcheck import sha256_of
+from ptoffact_build.fetch.archive import sha256_of
+from ptoffact_build.fetch.listing import parse_name
+from ptoffact_build.fetch.portal import FetchError
 
 try:
     import fcntl

@@ -16,8 +16,8 @@ from typing import Any
 import requests
 import urllib3
 
-from .fetch_progress import human_bytes
-from .portal import Backoff, FetchError, Limits, PortalClient, Transient
+from ptoffact_build.fetch.portal import Backoff, FetchError, Limits, PortalClient, Transient
+from ptoffact_build.fetch.progress import human_bytes
 
 PRODUCT = "PTOFFACT"
 READ_SIZE = 64 * 1024

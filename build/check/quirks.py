@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .keys import DuplicateCounter, KeyIndex, mix
+from ptoffact_build.check.keys import DuplicateCounter, KeyIndex, mix
 
 CLAIM_LIST = r"^[0-9]+(,[0-9]+)*$"
 DAY_OFFSET = 1 << 19  # days since 1970 fit in 20 bits from about 400 BC to AD 3400

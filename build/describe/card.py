@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .describe import (
+from ptoffact_build.check.quirks import QUIRK_NOTES
+from ptoffact_build.describe.datapackage import (
     BIBTEX_PACKAGE,
     BIBTEX_PAPER,
     LOADING,
@@ -15,9 +16,8 @@ from .describe import (
     card_yaml,
     data_dictionary,
 )
-from .pipeline import RunResult
-from .quirks import QUIRK_NOTES
-from .schema import TABLES
+from ptoffact_build.pipeline import RunResult
+from ptoffact_build.schema import TABLES
 
 
 @dataclass(frozen=True)

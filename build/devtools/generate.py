@@ -13,9 +13,14 @@ from pathlib import Path
 
 import pyarrow.csv as pcsv
 
-from .describe import FileEntry, data_dictionary, datapackage, table_resource
-from .schema import TABLES, load_schema
-from .write import sha256_of
+from ptoffact_build.describe.datapackage import (
+    FileEntry,
+    data_dictionary,
+    datapackage,
+    table_resource,
+)
+from ptoffact_build.schema import TABLES, load_schema
+from ptoffact_build.write.files import sha256_of
 
 BEGIN = "<!-- BEGIN GENERATED: data dictionary (ptoffact generate) -->"
 END = "<!-- END GENERATED: data dictionary -->"
@@ -30,7 +35,7 @@ class Generated:
 
 
 def repo_root() -> Path:
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 def sample_rows(path: Path) -> int:

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .schema import Field
+from ptoffact_build.schema import Field
 
 Converted = tuple[pa.Array, np.ndarray]
 

@@ -23,11 +23,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from .errors import SourceError
-from .inflate import fast_gzip, fast_zlib, open_gzip, open_member
-from .prefetch import prefetch
-from .records import first_record_end, last_record_end, past_line_ends
-from .sources import SourceFile, check_regular_file
+from ptoffact_build.errors import SourceError
+from ptoffact_build.read.readahead import prefetch
+from ptoffact_build.read.records import first_record_end, last_record_end, past_line_ends
+from ptoffact_build.read.sources import SourceFile, check_regular_file
+from ptoffact_build.read.streams import fast_gzip, fast_zlib, open_gzip, open_member
 
 DEFAULT_CHUNK_BYTES = 16 << 20
 BUILD_CHUNK_BYTES = 8 << 20  # a build also holds its writers' buffers: read in smaller bites

@@ -7,7 +7,7 @@ mail dates before 2008, colliding rejection triples, citation app_ids absent fro
 office_actions and repeated (app_id, citation_pat_pgpub_id) pairs. Every quirk count is fixed
 by a constant below, and every value is valid against ``schema/*.json``.
 
-Run ``python -m ptoffact_build.make_sample [--out DIR] [--seed N]``. The zips are
+Run ``python -m ptoffact_build.devtools.make_sample [--out DIR] [--seed N]``. The zips are
 byte-identical on every run with the same seed (and the same zlib).
 """
 
@@ -26,10 +26,10 @@ from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
 
-from .schema import TABLES, load_schema
+from ptoffact_build.schema import TABLES, load_schema
 
 SEED = 2017
-SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample"
 
 N_ACTIONS = 1000
 """Office actions in the sample, same-day duplicates included."""

@@ -21,13 +21,20 @@ from typing import TextIO
 import platformdirs
 import requests
 
-from . import cache
-from .cache import FetchedFile, read_manifest
-from .download import download, part_size
-from .fetch_progress import Progress, human_bytes
-from .listing import FORMATS, PortalFile, list_files, select_files
-from .portal import Backoff, FetchError, Limits, PortalClient, check_api_url, public_url
-from .zipcheck import BadFile, Unverifiable, verify_zip
+from ptoffact_build.fetch import cache
+from ptoffact_build.fetch.archive import BadFile, Unverifiable, verify_zip
+from ptoffact_build.fetch.cache import FetchedFile, read_manifest
+from ptoffact_build.fetch.download import download, part_size
+from ptoffact_build.fetch.listing import FORMATS, PortalFile, list_files, select_files
+from ptoffact_build.fetch.portal import (
+    Backoff,
+    FetchError,
+    Limits,
+    PortalClient,
+    check_api_url,
+    public_url,
+)
+from ptoffact_build.fetch.progress import Progress, human_bytes
 
 DEFAULT_API_URL = "https://api.uspto.gov"
 KEY_ENV = "USPTO_API_KEY"

@@ -31,9 +31,8 @@ import pyarrow.compute as pc
 from pandas.errors import InvalidColumnName
 from pandas.io.stata import StataReader
 
-from .errors import SourceError, UsageError
-from .inflate import check_member_readable
-from .read import (
+from ptoffact_build.errors import SourceError, UsageError
+from ptoffact_build.read.csv_reader import (
     EncodingProblem,
     RawBatch,
     empty_text_batch,
@@ -41,8 +40,9 @@ from .read import (
     single_member,
     source_errors,
 )
-from .schema import TABLES, Field, TableSchema, integer_arrow_type, load_schema
-from .sources import SourceFile, check_regular_file, classify
+from ptoffact_build.read.sources import SourceFile, check_regular_file, classify
+from ptoffact_build.read.streams import check_member_readable
+from ptoffact_build.schema import TABLES, Field, TableSchema, integer_arrow_type, load_schema
 
 DEFAULT_CHUNK_ROWS = 500_000
 DTA_VERSION = 118  # Stata 14+: UTF-8 strings, str1 to str2045, strL beyond

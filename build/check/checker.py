@@ -16,14 +16,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import findings as F
-from .convert import convert, to_mask
-from .findings import Finding, FindingBlock
-from .keys import GrowingKeySet, KeyIndex
-from .patterns import pattern_check
-from .pools import pool
-from .read import BadRow, RawBatch
-from .schema import Field, TableSchema, arrow_type, to_arrow
+from ptoffact_build.check import findings as F
+from ptoffact_build.check.cells import convert, to_mask
+from ptoffact_build.check.findings import Finding, FindingBlock
+from ptoffact_build.check.keys import GrowingKeySet, KeyIndex
+from ptoffact_build.check.patterns import pattern_check
+from ptoffact_build.pools import pool
+from ptoffact_build.read.csv_reader import BadRow, RawBatch
+from ptoffact_build.schema import Field, TableSchema, arrow_type, to_arrow
 
 
 @dataclass

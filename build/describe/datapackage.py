@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .schema import (
+from ptoffact_build import __version__
+from ptoffact_build.schema import (
     DEFAULT_TABLE,
     TABLES,
     TableSchema,

@@ -19,8 +19,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .pools import pool
-from .scratch import make_scratch, remove_scratch
+from ptoffact_build.pools import pool
+from ptoffact_build.write.scratch import make_scratch, remove_scratch
 
 NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
 HASH_SEED = 0x5EED

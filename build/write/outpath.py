@@ -11,9 +11,9 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import UsageError
-from .scratch import foreign_entries
-from .sources import SAMPLE, sample_dir
+from ptoffact_build.errors import UsageError
+from ptoffact_build.read.sources import SAMPLE, sample_dir
+from ptoffact_build.write.scratch import foreign_entries
 
 
 def nearest_existing(path: Path) -> Path:

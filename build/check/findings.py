@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from .errors import UsageError
+from ptoffact_build.errors import UsageError
 
 TYPE_ERROR = "type-error"
 CONSTRAINT_ERROR = "constraint-error"

@@ -19,10 +19,17 @@ from urllib.parse import urljoin
 import requests
 import urllib3
 
-from .fetch_progress import Progress, human_bytes
-from .listing import PortalFile
-from .portal import REDIRECTS, Backoff, FetchError, Limits, PortalClient, Transient
-from .zipcheck import BadFile
+from ptoffact_build.fetch.archive import BadFile
+from ptoffact_build.fetch.listing import PortalFile
+from ptoffact_build.fetch.portal import (
+    REDIRECTS,
+    Backoff,
+    FetchError,
+    Limits,
+    PortalClient,
+    Transient,
+)
+from ptoffact_build.fetch.progress import Progress, human_bytes
 
 CHUNK = 1 << 20
 MAX_HOPS = 5
