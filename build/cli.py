@@ -8,6 +8,7 @@ Exit codes: 0 success; 1 data failed validation; 2 usage or configuration error;
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import json
 import os
@@ -41,6 +42,9 @@ from ptoffact_build.rowprogress import Progress
 DEFAULT_OUT = Path("dist/ptoffact")
 ODP = "odp"
 MB = 1 << 20
+# Output problems found while writing (a full disk, a quota, a file system made read-only):
+# usage errors, not bugs. Scratch is removed on the way out, so nothing half-written stays.
+OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,7 +64,9 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         help="rows that break the schema: fail the run (default), or set them "
         "aside in quarantine/<table>.csv with their reasons",
     )
-    parser.add_argument("--report", type=Path, help="write the validation report (JSON) here")
+    parser.add_argument(
+        "--report", type=Path, metavar="FILE", help="write the validation report (JSON) here"
+    )
     parser.add_argument(
         "--findings",
         type=Path,
@@ -71,6 +77,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--chunk-mb",
         type=int,
+        metavar="MB",
         help="CSV megabytes read per batch (default: 16 for validate, 8 for build, which also "
         "holds its writers in memory)",
     )
@@ -81,16 +88,20 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
 def add_portal_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("USPTO Open Data Portal (with --source odp)")
     group.add_argument(
-        "--api-url", help="API base URL (default: $PTOFFACT_API_URL or https://api.uspto.gov)"
+        "--api-url",
+        metavar="URL",
+        help="API base URL (default: $PTOFFACT_API_URL or https://api.uspto.gov)",
     )
     group.add_argument(
         "--api-key-file",
         type=Path,
+        metavar="FILE",
         help="read the API key from this file (default: $USPTO_API_KEY)",
     )
     group.add_argument(
         "--cache-dir",
         type=Path,
+        metavar="DIR",
         help="download cache (default: $PTOFFACT_CACHE or the user cache folder)",
     )
     group.add_argument(
@@ -112,14 +123,15 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--out",
         default=str(DEFAULT_OUT),
+        metavar="DIR",
         help="release folder (default %(default)s): a new or empty folder, or a release "
         "ptoffact wrote, which is replaced; anything else is refused",
     )
     build.add_argument(
-        "--shard-mb", type=int, default=500, help="uncompressed MB per Parquet shard"
+        "--shard-mb", type=int, default=500, metavar="MB", help="uncompressed MB per Parquet shard"
     )
     build.add_argument(
-        "--row-group-mb", type=int, default=128, help="uncompressed MB per row group"
+        "--row-group-mb", type=int, default=128, metavar="MB", help="uncompressed MB per row group"
     )
 
     validate = commands.add_parser("validate", help="validate the sources; write only the report")
@@ -136,7 +148,14 @@ def parser() -> argparse.ArgumentParser:
     load = commands.add_parser(
         "load", help="load a release with datasets.load_dataset and summarise it"
     )
-    load.add_argument("release", nargs="?", type=Path, default=DEFAULT_OUT)
+    load.add_argument(
+        "release",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="RELEASE",
+        help="release folder (default %(default)s)",
+    )
     add_publish_command(commands)
     add_verify_command(commands)
     return main
@@ -190,6 +209,7 @@ def run_build(args: argparse.Namespace) -> int:
     roots = source_roots(named, [Path(s) for s in named if Path(s).is_file()])
     out = check_out(args.out, roots)  # before fetching or reading anything
     check_report(args.report, out, roots)
+    check_findings(args.findings, out, roots)
     progress = progress_for(args)
     sources, facts = resolve(args, progress)
     options = ShardOptions(shard_bytes=args.shard_mb * MB, row_group_bytes=args.row_group_mb * MB)
@@ -218,10 +238,13 @@ def run_validate(args: argparse.Namespace) -> int:
     from ptoffact_build.write.outpath import check_report, source_roots
 
     check_report(args.report)
+    check_findings(args.findings)
     progress = progress_for(args)
     sources, facts = resolve(args, progress)
     files = [s.path for found in sources.values() for s in found]
-    check_report(args.report, None, source_roots([s for s in args.source if s != ODP], files))
+    roots = source_roots([s for s in args.source if s != ODP], files)
+    check_report(args.report, None, roots)
+    check_findings(args.findings, None, roots)
     with validate_scratch(args):
         result = run_tables(
             sources,
@@ -241,6 +264,16 @@ def run_validate(args: argparse.Namespace) -> int:
     rows = ", ".join(f"{t} {r.rows_valid:,}" for t, r in result.tables.items())
     print(f"valid: {rows}")
     return EXIT_OK
+
+
+def check_findings(path: Path | None, out: Path | None = None, roots: Sequence[Path] = ()) -> None:
+    """A usage error, before any work, unless ``--findings`` names a file that can be written."""
+    from ptoffact_build.check.findings import findings_format
+    from ptoffact_build.write.outpath import check_report
+
+    if path is not None:
+        findings_format(Path(path))
+        check_report(path, out, roots, option="--findings")
 
 
 @contextmanager
@@ -347,6 +380,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         quiet_stdout()
+        return EXIT_USAGE
+    except OSError as error:
+        if error.errno not in OUTPUT_ERRNOS:
+            return report_bug(error, args)
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"ptoffact: error: cannot write{where}: {error.strerror}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as error:  # a bug: one line, the traceback in a file
         return report_bug(error, args)

@@ -26,8 +26,14 @@ def broken_reader(*args, **kwargs):  # fails on the read-ahead thread
     yield from ()
     raise RuntimeError("boom in a worker with " + os.environ["USPTO_API_KEY"])
 
+def disk_full(*args, **kwargs):  # the disk fills while the writer thread writes
+    raise OSError(28, "No space left on device", "rel/data/x.parquet")
+
 if where == "check":
     validate.check_field = broken
+elif where == "disk":
+    import ptoffact_build.write.files as files
+    files.ParquetShards.write = disk_full
 elif where == "read":
     pipeline.read_csv_file = broken_reader
 from ptoffact_build.cli import main
@@ -69,3 +75,13 @@ def test_expected_failures_keep_their_codes(tmp_path: Path) -> None:
     assert run(tmp_path, "none", "build", "--source", "missing.zip").returncode == 3
     assert run(tmp_path, "none", "build", "--out", "").returncode == 2
     assert not (tmp_path / "cache" / "crashes").exists()
+
+
+def test_a_full_disk_is_an_output_problem_not_a_bug(tmp_path: Path) -> None:
+    """ENOSPC while writing: exit 2, one line naming the file, no release, no scratch left."""
+    done = run(tmp_path, "disk", "build", "--quiet", "--out", "rel")
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines == ["ptoffact: error: cannot write (rel/data/x.parquet): No space left on device"]
+    assert not (tmp_path / "cache" / "crashes").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["driver.py"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 import tracemalloc
@@ -161,3 +162,19 @@ def test_quarantine_keeps_extra_cells_and_marks_cascaded_rows(tmp_path: Path) ->
     cascaded = [r for r in held if r["cascaded"] == "true"]
     assert cascaded and {r["ifw_number"] for r in cascaded} == {key}
     assert all(r["extra_cells"] == "" for r in cascaded)
+
+
+def test_a_bad_findings_name_is_refused_before_any_fetch(tmp_path: Path) -> None:
+    """With --source odp, a wrong --findings name is a usage error before the key is looked at."""
+    env = {k: v for k, v in os.environ.items() if k != "USPTO_API_KEY"}
+    env["PTOFFACT_CACHE"] = str(tmp_path / "cache")
+    for command in (["validate"], ["build", "--out", str(tmp_path / "rel")]):
+        argv = [*command, "--source", "odp", "--findings", str(tmp_path / "findings.txt")]
+        done = subprocess.run(
+            [sys.executable, "-m", "ptoffact_build.cli", *argv],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "--findings" in done.stderr and "key" not in done.stderr.lower(), done.stderr

@@ -56,3 +56,21 @@ def test_root_datapackage_exercises_every_constraint() -> None:
         for field in resource["schema"]["fields"]:
             if field.get("constraints"):
                 assert any(r[field["name"]] for r in rows), (resource["name"], field["name"])
+
+
+def test_the_readme_synopsis_names_every_option_of_every_command() -> None:
+    """The synopsis is rendered from the parser: every command and option string is in it."""
+    import argparse
+
+    from ptoffact_build.cli import parser
+    from ptoffact_build.devtools.generate import SYNOPSIS_BEGIN, SYNOPSIS_END
+
+    readme = (repo_root() / "README.md").read_text(encoding="utf-8")
+    synopsis = readme.split(SYNOPSIS_BEGIN, 1)[1].split(SYNOPSIS_END, 1)[0]
+    commands = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in commands.choices.items():
+        assert f"ptoffact {name} " in synopsis or f"ptoffact {name}\n" in synopsis
+        for action in sub._actions:
+            for option in action.option_strings:
+                if option.startswith("--") and option != "--help":
+                    assert option in synopsis, (name, option)

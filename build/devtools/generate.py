@@ -1,11 +1,13 @@
 """The repository's generated files, and the check that they are fresh.
 
 - ``datapackage.json`` at the root describes the embedded sample with the release's schemas;
-- ``README.md`` holds the data dictionary between two marker lines.
+- ``README.md`` holds the data dictionary and the command synopsis, each between two marker
+  lines; the synopsis is rendered from the command line's own parser.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import zipfile
 from dataclasses import dataclass
@@ -24,6 +26,9 @@ from ptoffact_build.write.files import sha256_of
 
 BEGIN = "<!-- BEGIN GENERATED: data dictionary (ptoffact generate) -->"
 END = "<!-- END GENERATED: data dictionary -->"
+SYNOPSIS_BEGIN = "<!-- BEGIN GENERATED: command synopsis (ptoffact generate) -->"
+SYNOPSIS_END = "<!-- END GENERATED: command synopsis -->"
+SYNOPSIS_WIDTH = 100
 
 
 @dataclass(frozen=True)
@@ -65,13 +70,40 @@ def root_datapackage(root: Path) -> str:
     return json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
 
 
+def between_markers(text: str, begin: str, end: str, content: str) -> str:
+    """``text`` with what lies between the lines ``begin`` and ``end`` replaced by ``content``."""
+    if begin not in text or end not in text:
+        raise ValueError(f"README.md lacks the markers {begin!r} and {end!r}")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{content}\n{end}{tail}"
+
+
 def readme_with_dictionary(readme: str) -> str:
     """The README with its data dictionary section rendered afresh."""
-    if BEGIN not in readme or END not in readme:
-        raise ValueError(f"README.md lacks the markers {BEGIN!r} and {END!r}")
-    head, rest = readme.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{data_dictionary()}\n{END}{tail}"
+    return between_markers(readme, BEGIN, END, data_dictionary())
+
+
+def command_synopsis() -> str:
+    """Every command's usage and purpose, rendered from ``ptoffact``'s argparse parser."""
+    from ptoffact_build.cli import parser
+
+    main = parser()
+    commands = next(a for a in main._actions if isinstance(a, argparse._SubParsersAction))
+    purposes = {c.dest: c.help for c in commands._choices_actions}
+    lines = []
+    for name, sub in commands.choices.items():
+        actions = [a for a in sub._actions if not isinstance(a, argparse._HelpAction)]
+        usage = argparse.HelpFormatter(prog=sub.prog, width=SYNOPSIS_WIDTH)
+        usage.add_usage(None, actions, sub._mutually_exclusive_groups, prefix="")
+        lines += [f"# {purposes[name]}", usage.format_help().rstrip(), ""]
+    return "```text\n" + "\n".join(lines[:-1]) + "\n```"
+
+
+def readme_rendered(readme: str) -> str:
+    """The README with its generated sections rendered afresh."""
+    readme = readme_with_dictionary(readme)
+    return between_markers(readme, SYNOPSIS_BEGIN, SYNOPSIS_END, command_synopsis())
 
 
 def generated_files(root: Path | None = None) -> list[Generated]:
@@ -80,7 +112,7 @@ def generated_files(root: Path | None = None) -> list[Generated]:
     readme = (root / "README.md").read_text(encoding="utf-8")
     return [
         Generated(root / "datapackage.json", root_datapackage(root)),
-        Generated(root / "README.md", readme_with_dictionary(readme)),
+        Generated(root / "README.md", readme_rendered(readme)),
     ]
 
 

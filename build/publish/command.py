@@ -31,7 +31,9 @@ def add_publish_command(commands: argparse._SubParsersAction) -> None:
         epilog=PUBLISH_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    publish.add_argument("release", type=Path, help="the release folder `ptoffact build` wrote")
+    publish.add_argument(
+        "release", type=Path, metavar="RELEASE", help="the release folder `ptoffact build` wrote"
+    )
     publish.add_argument(
         "--repo",
         required=True,
@@ -67,7 +69,7 @@ def add_verify_command(commands: argparse._SubParsersAction) -> None:
         "present). Exit 0 when all match, 1 naming each file that differs or is missing, 2 when "
         "the folder is not a release.",
     )
-    verify.add_argument("release", type=Path, help="the release folder")
+    verify.add_argument("release", type=Path, metavar="RELEASE", help="the release folder")
 
 
 def default_tag(release: Path) -> str:

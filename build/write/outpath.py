@@ -77,20 +77,26 @@ def check_out(out: str | Path, sources: Iterable[Path] = ()) -> Path:
     return path
 
 
-def check_report(report: Path | None, out: Path | None = None, sources: Iterable[Path] = ()):
-    """A usage error unless the report can be written at ``report`` without harm."""
+def check_report(
+    report: Path | None,
+    out: Path | None = None,
+    sources: Iterable[Path] = (),
+    option: str = "--report",
+) -> None:
+    """A usage error unless the file that ``option`` names (the report, the findings) can be
+    written at ``report`` without harm."""
     if report is None:
         return
     path = Path(report).expanduser().resolve()
     if path.is_dir():
-        raise UsageError(f"--report {report}: is a folder; name a file, e.g. report.json")
+        raise UsageError(f"{option} {report}: is a folder; name a file, e.g. report.json")
     for source in sources:
         if overlaps(path, source):
-            raise UsageError(f"--report {report}: is or lies inside the source {source}")
+            raise UsageError(f"{option} {report}: is or lies inside the source {source}")
     if out is not None and overlaps(path, out):
-        raise UsageError(f"--report {report}: is or lies inside --out, which the build replaces")
+        raise UsageError(f"{option} {report}: is or lies inside --out, which the build replaces")
     if path.exists():
         if not os.access(path, os.W_OK):
-            raise UsageError(f"--report {report}: cannot write it (read-only)")
+            raise UsageError(f"{option} {report}: cannot write it (read-only)")
         return
-    writable_folder(nearest_existing(path.parent), f"--report {report}")
+    writable_folder(nearest_existing(path.parent), f"{option} {report}")
