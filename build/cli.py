@@ -193,7 +193,8 @@ def resolve(args: argparse.Namespace, progress: Progress):
     """The table sources named by ``--source`` (fetching first for ``odp``)."""
     from ptoffact_build.read.sources import resolve_sources
 
-    spec, facts = list(args.source), {}
+    spec = list(args.source)
+    facts: dict[str, dict] = {}
     if ODP in spec:
         if len(spec) > 1:
             raise UsageError("--source odp cannot be combined with other sources")
@@ -257,6 +258,7 @@ def run_validate(args: argparse.Namespace) -> int:
         write_report(args.report, report_json(result, source_records(sources, facts)))
     if result.log.total:
         first = result.log.first()
+        assert first is not None  # the log holds examples when it counts errors
         print(
             f"{result.log.total:,} validation error(s); first: {first.one_line()}", file=sys.stderr
         )

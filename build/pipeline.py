@@ -6,7 +6,7 @@ a table are kept (as Arrow arrays) only where a later table refers to them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,6 +204,7 @@ class TableRun:
     def quarantine(
         self, checked: CheckedBatch, bad: np.ndarray, cascaded: np.ndarray | None
     ) -> None:
+        assert self.sink is not None  # only rows being written are quarantined
         index = np.flatnonzero(bad)
         reasons = reasons_for(checked, index, cascaded)
         rows = pa.array(checked.rows[index])
@@ -270,7 +271,7 @@ def run_tables(
     sources: dict[str, list[SourceFile]],
     *,
     policy: str = "fail",
-    sinks: dict[str, TableSink] | None = None,
+    sinks: Mapping[str, TableSink] | None = None,
     progress: Progress | None = None,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     keep_all: bool = False,
@@ -296,7 +297,7 @@ def run_tables(
 def run_all_tables(
     sources: dict[str, list[SourceFile]],
     policy: str,
-    sinks: dict[str, TableSink] | None,
+    sinks: Mapping[str, TableSink] | None,
     progress: Progress | None,
     chunk_bytes: int,
     log: FindingLog,

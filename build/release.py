@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -198,7 +199,7 @@ def release_datapackage(
             }
             for s in files["shards"]
         ]
-        extra = {"parquet": shards}
+        extra: dict[str, Any] = {"parquet": shards}
         held = files["quarantine"]
         extra["quarantined"] = {"rows": result.tables[table].rows_quarantined}
         if held is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -15,7 +16,7 @@ class Progress:
     """Reports rows done per table; a live line on a terminal, periodic lines otherwise."""
 
     stream: TextIO | None = field(default_factory=lambda: sys.stderr)
-    clock: callable = time.monotonic
+    clock: Callable[[], float] = time.monotonic
     table: str = ""
     rows: int = 0
     bytes: int = 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -15,7 +15,7 @@ class Stopwatch:
     """Adds up wall-clock seconds per named stage."""
 
     def __init__(self) -> None:
-        self.seconds: Counter = Counter()
+        self.seconds: defaultdict[str, float] = defaultdict(float)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -30,9 +30,10 @@ class Stopwatch:
         iterator = iter(items)
         while True:
             with self.stage(name):
-                item = next(iterator, StopIteration)
-            if item is StopIteration:
-                return
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    return
             yield item
 
     def to_json(self) -> dict[str, float]:

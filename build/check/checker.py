@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -98,7 +100,7 @@ def position_names(labels: list[str], names: list[str], positions: list[int | No
                 name, n = f"{label}{n}", n + 1
             named[position] = name
             taken.add(name)
-    return named
+    return cast(list[str], named)  # every position is named now
 
 
 def constraint_failures(field: Field, values: pa.Array) -> list[tuple[str, np.ndarray]]:
@@ -180,7 +182,9 @@ def pad_bad_rows(
     blank row. The cells cut off are returned too (a JSON list per row, "" if none), so the
     quarantine keeps them.
     """
-    cells, extra, missing, cut = [], [], [], []
+    cells, cut = [], []
+    extra: list[tuple[int, str]] = []
+    missing: list[tuple[int, int]] = []
     for i, row in enumerate(bad_rows):
         present, surplus = row.cells[:width], row.cells[width:]
         cells.append(present + [""] * (width - len(present)))
@@ -263,7 +267,7 @@ class TableChecker:
         rows: np.ndarray,
         file: str,
         blank: np.ndarray,
-        absent: set[str] = frozenset(),
+        absent: AbstractSet[str] = frozenset(),
     ) -> CheckedBatch:
         """Type and check a batch whose columns are in schema order."""
         blocks: list[FindingBlock] = []
@@ -293,7 +297,7 @@ class TableChecker:
         return CheckedBatch(typed, rows, file, blocks, bad, text)
 
     def key_blocks(
-        self, typed: pa.RecordBatch, absent: set[str] = frozenset()
+        self, typed: pa.RecordBatch, absent: AbstractSet[str] = frozenset()
     ) -> list[FindingBlock]:
         """Primary and foreign key findings of a batch (not on fields without a column)."""
         blocks = []

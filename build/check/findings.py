@@ -7,6 +7,7 @@ import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -158,7 +159,7 @@ def json_lines(batch: pa.RecordBatch) -> bytes:
     import polars as pl
 
     out = io.BytesIO()
-    pl.from_arrow(batch).write_ndjson(out)
+    cast(pl.DataFrame, pl.from_arrow(batch)).write_ndjson(out)
     return out.getvalue()
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -57,7 +58,7 @@ def hash_strings(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """
     if len(column) == 0:
         return np.empty(0, np.uint64)
-    hashed = pl.from_arrow(column).hash(seed=HASH_SEED).to_numpy()
+    hashed = cast(pl.Series, pl.from_arrow(column)).hash(seed=HASH_SEED).to_numpy()
     if column.null_count:
         hashed = np.where(pc.is_valid(column).to_numpy(zero_copy_only=False), hashed, NULL_HASH)
     return hashed
@@ -65,7 +66,9 @@ def hash_strings(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 def hash_rows(*columns: pa.Array) -> np.ndarray:
     """One 64-bit hash per row of several columns together (order matters)."""
-    frame = pl.DataFrame([pl.from_arrow(column).alias(f"c{i}") for i, column in enumerate(columns)])
+    frame = pl.DataFrame(
+        [cast(pl.Series, pl.from_arrow(column)).alias(f"c{i}") for i, column in enumerate(columns)]
+    )
     return frame.hash_rows(seed=HASH_SEED).to_numpy()
 
 
@@ -122,7 +125,7 @@ class KeyIndex:
             return found
         if self.table is None:
             return self.contains_sorted(values, hashed, found)
-        position = self.table.get_indexer(hashed)
+        position = self.table.get_indexer(hashed)  # type: ignore[arg-type]  # takes arrays
         index = np.flatnonzero(position >= 0)
         found[index] = self.same_text(values, index, position[index]) if exact else True
         if not exact and values.null_count:
@@ -235,6 +238,7 @@ class DuplicateCounter:
         self.held = 0
 
     def bucket_path(self, b: int) -> Path:
+        assert self.scratch is not None  # spill() made it
         return self.scratch / f"bucket-{b:02d}.u64"
 
     def bucket(self, b: int) -> np.ndarray:

@@ -38,8 +38,9 @@ def simple_check(pattern: str) -> Check | None:
     """An exact kernel equivalent of ``pattern``, or None if it is not a simple shape."""
     if pattern.startswith("(") and pattern.endswith(")") and "(" not in pattern[1:]:
         parts = [simple_check(part) for part in pattern[1:-1].split("|")]
-        if all(parts):
-            return lambda values: any_of([part(values) for part in parts])
+        checks = [part for part in parts if part is not None]
+        if len(checks) == len(parts):
+            return lambda values: any_of([check(values) for check in checks])
         return None
     match = CLASS_RUN.match(pattern)
     if not match:

@@ -22,7 +22,7 @@ from ptoffact_build.fetch.portal import FetchError
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; one fetch at a time is up to the user
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 MANIFEST = "manifest.json"
 LOCK = ".lock"

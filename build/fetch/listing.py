@@ -58,7 +58,7 @@ def _to_file(raw: dict[str, Any]) -> PortalFile | None:
     if not isinstance(name, str) or not isinstance(uri, str):
         return None
     try:
-        size = int(raw.get("fileSize"))
+        size = int(raw.get("fileSize", ""))
     except (TypeError, ValueError):
         size = -1
     modified = raw.get("fileLastModifiedDateTime")

@@ -81,7 +81,7 @@ def source_errors(path) -> Iterator[None]:
         raise SourceError(f"{path}: no such file") from exc
     except zipfile.BadZipFile as exc:
         raise SourceError(f"{path}: not a readable zip archive ({exc})") from exc
-    except (gzip.BadGzipFile, fast_gzip.BadGzipFile, EOFError, zlib.error, fast_zlib.error) as exc:
+    except (gzip.BadGzipFile, fast_gzip.BadGzipFile, EOFError, zlib.error, fast_zlib.error) as exc:  # type: ignore[misc]  # isal stubs: error is not a class
         raise SourceError(f"{path}: corrupt compressed data ({exc})") from exc
     except OSError as exc:
         raise SourceError(f"{path}: cannot be read ({exc.strerror or exc})") from exc

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 import numpy as np
 import pandas as pd
@@ -44,8 +44,11 @@ from ptoffact_build.read.sources import SourceFile, check_regular_file, classify
 from ptoffact_build.read.streams import check_member_readable
 from ptoffact_build.schema import TABLES, Field, TableSchema, integer_arrow_type, load_schema
 
+if TYPE_CHECKING:
+    from pandas._typing import StataDateFormat
+
 DEFAULT_CHUNK_ROWS = 500_000
-DTA_VERSION = 118  # Stata 14+: UTF-8 strings, str1 to str2045, strL beyond
+DTA_VERSION: Literal[118] = 118  # Stata 14+: UTF-8 strings, str1 to str2045, strL beyond
 RELEASED = datetime(2017, 11, 29)  # the dataset's release: a fixed time stamp, stable bytes
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 FIRST_ROW = 2  # the row a CSV's first record has, after its header
@@ -142,7 +145,7 @@ def iter_frames(
         last = first + chunk_rows - 1
         try:
             with stata_errors(source, first, last, "cannot read the observations"):
-                frame = reader.read(nrows=chunk_rows)
+                frame = reader.read(nrows=chunk_rows)  # type: ignore[attr-defined]  # not in pandas-stubs
                 end = stream.tell()
                 if first == FIRST_ROW:
                     # pandas re-reads the strL table before every chunk (a full pass over a
@@ -229,7 +232,9 @@ def write_stata_zip(csv_zip: Path, out_zip: Path) -> Path:
     schema = load_schema(source.table)
     labels, text = read_csv_text(source)
     frame = stata_frame(labels, text, schema, source)
-    dates = {f.name: "td" for f in schema.fields if f.type == "date" and f.name in labels}
+    dates: dict[str, StataDateFormat] = {
+        f.name: "td" for f in schema.fields if f.type == "date" and f.name in labels
+    }
     out_zip = Path(out_zip)
     out_zip.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_zip.parent) as tmp:
@@ -323,7 +328,7 @@ def nullable_ints(numbers: pa.ChunkedArray, kind: pa.DataType) -> pd.Series:
     return pc.cast(numbers, kind).to_pandas(types_mapper=dtypes.get)
 
 
-def to_dta(frame: pd.DataFrame, path: Path, dates: dict[str, str]) -> None:
+def to_dta(frame: pd.DataFrame, path: Path, dates: dict[str, StataDateFormat]) -> None:
     """Write a frame as a ``.dta`` file; a column name Stata would change is an error."""
     try:
         with warnings.catch_warnings():

@@ -9,12 +9,13 @@ does: a damaged member is an error, never silently short data.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import struct
 import zipfile
 import zlib
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from ptoffact_build.errors import SourceError
 
@@ -22,7 +23,7 @@ try:  # optional acceleration
     from isal import igzip as fast_gzip
     from isal import isal_zlib as fast_zlib
 except ImportError:  # pragma: no cover - exercised where isal is not installed
-    fast_gzip, fast_zlib = gzip, zlib
+    fast_gzip, fast_zlib = gzip, zlib  # type: ignore[misc]
 
 READ_BYTES = 4 << 20
 GZIP_READ_BYTES = 1024 << 10  # compressed bytes a gzip stream takes per read
@@ -53,6 +54,14 @@ METHOD_NAMES = {
     99: "AES-encrypted",
 }
 REZIP = "re-zip it with Deflate (e.g. `zip -9`)"
+
+
+class Readable(Protocol):
+    """What the wrappers below need of the stream they wrap."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
 
 
 class MemberReader:
@@ -99,6 +108,7 @@ class MemberReader:
     def inflate_step(self) -> bytes:
         """Inflate from the inflater's leftover input, or from the next compressed read."""
         inflater = self.inflater
+        assert inflater is not None  # only called for deflated members
         data = inflater.unconsumed_tail
         if not data and self.remaining and not inflater.eof:
             data = self.raw.read(min(READ_BYTES, self.remaining))
@@ -141,7 +151,7 @@ class RatioLimited:
 
     def __init__(
         self,
-        stream: BinaryIO,
+        stream: Readable,
         compressed: int,
         where: str,
         consumed: Callable[[], int] | None = None,
@@ -188,7 +198,7 @@ class RatioLimited:
 class ShortReads:
     """A file handing out at most ``GZIP_READ_BYTES`` per read, so ``tell`` tracks inflation."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: io.BufferedReader) -> None:
         self.raw = raw
 
     def read(self, n: int = -1) -> bytes:
@@ -204,7 +214,7 @@ class ShortReads:
 class ClosingBoth:
     """A stream that closes the file under it too."""
 
-    def __init__(self, stream: BinaryIO, raw: BinaryIO) -> None:
+    def __init__(self, stream: Readable, raw: BinaryIO) -> None:
         self.stream, self.raw = stream, raw
 
     def read(self, n: int = -1) -> bytes:
@@ -261,11 +271,12 @@ def open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> BinaryIO:
     if info.file_size > max(MAX_INFLATION * info.compress_size, RATIO_EXEMPT_BYTES):
         raise inflation_error(where, info.compress_size)
     if info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        assert archive.filename is not None  # ptoffact opens archives by path
         raw = open(archive.filename, "rb")  # noqa: SIM115 - the reader closes it
-        reader = MemberReader(raw, info)  # type: ignore[arg-type]
+        reader = MemberReader(raw, info)
         return RatioLimited(reader, info.compress_size, where, reader.consumed)  # type: ignore[return-value]
     stream = archive.open(info)
-    return RatioLimited(stream, info.compress_size, where)  # type: ignore[arg-type, return-value]
+    return RatioLimited(stream, info.compress_size, where)  # type: ignore[return-value]
 
 
 def open_gzip(path) -> BinaryIO:
@@ -277,6 +288,6 @@ def open_gzip(path) -> BinaryIO:
     )  # type: ignore[return-value]
 
 
-def gzip_writer(fileobj: BinaryIO, level: int) -> BinaryIO:
+def gzip_writer(fileobj: BinaryIO, level: int) -> gzip.GzipFile:
     """A reproducible gzip stream (no name, zero time) over ``fileobj``."""
     return fast_gzip.GzipFile(filename="", mode="wb", fileobj=fileobj, mtime=0, compresslevel=level)

@@ -169,6 +169,7 @@ class GzipCsv:
         if self.writer is None:
             empty = pa.RecordBatch.from_pylist([], schema=self.schema)
             self.write(empty)
+        assert self.writer is not None  # write() made it
         self.writer.close()
         self.gzip.close()
         self.raw.close()

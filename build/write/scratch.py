@@ -103,7 +103,7 @@ def stale_scratch(folder: Path) -> bool:
 
 def clean_stale_scratch(where: Path) -> list[Path]:
     """Remove the scratch folders in ``where`` left by ended runs; the ones removed."""
-    removed = []
+    removed: list[Path] = []
     if not where.is_dir():
         return removed
     for folder in sorted(where.glob(".*.building-*")):
