@@ -22,7 +22,6 @@ TABLES: tuple[str, ...] = ("office_actions", "rejections", "citations")
 """Every table, in dependency order (a table comes after the tables it refers to)."""
 
 DEFAULT_TABLE = "office_actions"
-TABLE_SCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
 
 
 def schema_dir() -> Path:
@@ -110,7 +109,6 @@ class TableSchema:
     fields: tuple[Field, ...]
     primary_key: tuple[str, ...]
     foreign_keys: tuple[dict[str, Any], ...]
-    missing_values: tuple[str, ...]
     descriptor: dict[str, Any]
 
     @property
@@ -166,7 +164,6 @@ def parse_table_schema(name: str, descriptor: dict[str, Any]) -> TableSchema:
         fields=fields,
         primary_key=tuple([pk] if isinstance(pk, str) else pk),
         foreign_keys=tuple(descriptor.get("foreignKeys", [])),
-        missing_values=tuple(descriptor.get("missingValues", [""])),
         descriptor=descriptor,
     )
 

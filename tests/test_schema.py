@@ -45,6 +45,12 @@ def test_declared_keys() -> None:
     assert all(f.required for f in load_schema("office_actions").fields)
 
 
+@pytest.mark.parametrize("table", TABLES)
+def test_missing_value_is_the_empty_cell(table: str) -> None:
+    """The checker takes the empty cell as the one missing value (``empty_cells``)."""
+    assert load_schema(table).descriptor["missingValues"] == [""]
+
+
 @pytest.mark.parametrize("table, name", FIELDS)
 def test_every_field_is_described_and_converts(table: str, name: str) -> None:
     schema = load_schema(table)
