@@ -27,7 +27,7 @@ from datasets.builder import Key
 
 from ptoffact_build import __version__
 from ptoffact_build.describe.datapackage import BIBTEX_PAPER, PORTAL_PRODUCT, SUMMARY
-from ptoffact_build.schema import DEFAULT_TABLE, TABLES, load_schema, to_arrow, to_features
+from ptoffact_build.schema import DEFAULT_TABLE, TABLES, load_schema
 
 __all__ = [
     "TABLES",
@@ -42,12 +42,12 @@ __all__ = [
 
 def features(table: str) -> datasets.Features:
     """The ``datasets`` features of a table, derived from its Table Schema."""
-    return to_features(load_schema(table))
+    return load_schema(table).features()
 
 
 def arrow_schema(table: str) -> pa.Schema:
     """The Arrow schema of a table (field descriptions in the metadata)."""
-    return to_arrow(load_schema(table))
+    return load_schema(table).arrow
 
 
 def load_release(

@@ -1,7 +1,9 @@
 """Running the tables through read → check → write, in dependency order.
 
-Data flows one way: source files → text batches → checked, typed batches → writers. Keys of
-a table are kept (as Arrow arrays) only where a later table refers to them.
+Data flows one way: source files → text batches → checked, typed batches → writers. What a
+table shares with later tables (its key index, its kept keys, a column's distinct values) is
+derived from the schemas' foreign keys and the quirk measures' lookups
+(:mod:`ptoffact_build.check.references`); nothing here names a table.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from ptoffact_build.check.cells import to_mask
 from ptoffact_build.check.checker import CheckedBatch, TableChecker, label_findings
 from ptoffact_build.check.findings import Finding, FindingLog, FindingsFile
 from ptoffact_build.check.keys import KeyIndex
-from ptoffact_build.check.quirks import Context, quirks_for
+from ptoffact_build.check.quirks import quirk_lookups, quirks_for
+from ptoffact_build.check.references import Lookup, Needs, References, needs_of
 from ptoffact_build.errors import UsageError
 from ptoffact_build.pools import pool
 from ptoffact_build.read.csv_reader import (
@@ -33,7 +36,7 @@ from ptoffact_build.read.csv_reader import (
 from ptoffact_build.read.readahead import prefetch
 from ptoffact_build.read.sources import SourceFile
 from ptoffact_build.rowprogress import Progress
-from ptoffact_build.schema import TABLES, TableSchema, load_schema, to_arrow
+from ptoffact_build.schema import TABLES, TableSchema, load_schema
 from ptoffact_build.stopwatch import Stopwatch
 
 POLICIES = ("fail", "quarantine")
@@ -108,9 +111,7 @@ class TableRun:
     schema: TableSchema
     policy: str
     log: FindingLog
-    references: dict[str, KeyIndex | None]
-    kept_references: dict[str, KeyIndex | None]
-    context: Context
+    shared: References
     sink: TableSink | None
     result: TableResult
     watch: Stopwatch
@@ -118,9 +119,12 @@ class TableRun:
     quirks_pending: Future | None = None
 
     def __post_init__(self) -> None:
-        self.checker = TableChecker(self.schema, references=self.references)
-        self.quirks = quirks_for(self.schema.name, self.context)
-        self.arrow_schema = to_arrow(self.schema)
+        self.checker = TableChecker(self.schema, references=self.shared.keys)
+        self.quirks = quirks_for(self.schema.name, self.shared.columns)
+        self.arrow_schema = self.schema.arrow
+        self.needs = needs_of_later_tables(self.schema.name)
+        self.keep_kept_keys = self.needs.kept_keys and self.policy == "quarantine"
+        self.values: dict[str, list[pa.Array]] = {name: [] for name in self.needs.values}
 
     def run_file(self, source: SourceFile, chunk_bytes: int, progress: Progress) -> None:
         try:
@@ -170,7 +174,7 @@ class TableRun:
         self.result.rows_read += checked.table.num_rows
         self.result.rows_valid += typed.num_rows
         self.observe_quirks(typed)
-        if self.schema.primary_key and self.policy == "quarantine":
+        if self.keep_kept_keys:
             self.kept_keys.append(typed.column(self.schema.primary_key[0]))
         if self.sink is None:
             return
@@ -189,12 +193,14 @@ class TableRun:
     def timed_observe(self, typed: pa.RecordBatch) -> None:
         with self.watch.stage("quirks (worker thread)"):
             self.quirks.observe(typed)
+            for name, chunks in self.values.items():
+                chunks.append(pc.unique(typed.column(name)))
 
     def cascade(self, typed: pa.RecordBatch) -> np.ndarray:
         """Rows whose reference exists but whose referenced row was quarantined."""
         mask = np.zeros(typed.num_rows, bool)
         for fk in self.schema.foreign_keys:
-            kept = self.kept_references.get(fk["reference"]["resource"])
+            kept = self.shared.kept.get(fk["reference"]["resource"])
             if kept is None:
                 continue
             values = typed.column(fk["fields"][0])
@@ -213,15 +219,47 @@ class TableRun:
         )
         self.result.rows_quarantined += len(index)
 
-    def finish(self) -> KeyIndex | None:
+    def finish(self) -> None:
         if self.quirks_pending is not None:
             self.quirks_pending.result()
         with self.watch.stage("quirks"):
             self.result.quirks = self.quirks.summary()
-        if self.schema.primary_key and self.policy == "quarantine":
-            key_type = self.arrow_schema.field(self.schema.primary_key[0]).type
-            return KeyIndex.build(pa.chunked_array(self.kept_keys, key_type))
-        return None
+
+    def share(self) -> None:
+        """Index what later tables look up in this table (None for an unreadable one)."""
+        if self.needs == Needs():
+            return
+        with self.watch.stage("index keys"):
+            readable = not self.result.unreadable
+            name = self.schema.name
+            if self.needs.keys:
+                keys = self.checker.all_keys() if readable else None
+                self.shared.keys[name] = keys
+                self.shared.columns[Lookup(name, self.schema.primary_key[0])] = keys
+            if self.needs.kept_keys:
+                self.shared.kept[name] = self.kept_key_index() if readable else None
+            for column in self.values:
+                index = self.distinct_values(column) if readable else None
+                self.shared.columns[Lookup(name, column)] = index
+
+    def kept_key_index(self) -> KeyIndex | None:
+        """The keys of the rows kept, under quarantine (else None: nothing cascades)."""
+        if not self.keep_kept_keys:
+            return None
+        key_type = self.arrow_schema.field(self.schema.primary_key[0]).type
+        return KeyIndex.build(pa.chunked_array(self.kept_keys, key_type))
+
+    def distinct_values(self, column: str) -> KeyIndex:
+        """The distinct values of a column among the valid rows."""
+        chunks = pa.chunked_array(self.values[column], self.arrow_schema.field(column).type)
+        return KeyIndex.build(pc.unique(chunks.combine_chunks()))
+
+
+def needs_of_later_tables(table: str) -> Needs:
+    """What the tables after ``table`` need of it (foreign keys and quirk lookups)."""
+    later = TABLES[TABLES.index(table) + 1 :]
+    lookups = [lookup for t in later for lookup in quirk_lookups(t)]
+    return needs_of(load_schema(table), [load_schema(t) for t in later], lookups)
 
 
 def quirk_pool() -> ThreadPoolExecutor:
@@ -304,9 +342,7 @@ def run_all_tables(
 ) -> RunResult:
     """The tables in dependency order, each read, checked and handed to its sink."""
     progress = progress or Progress.quiet()
-    references: dict[str, KeyIndex | None] = {}
-    kept: dict[str, KeyIndex | None] = {}
-    context = Context()
+    shared = References()
     results: dict[str, TableResult] = {}
     watch = Stopwatch()
     for table in TABLES:
@@ -315,9 +351,7 @@ def run_all_tables(
             load_schema(table),
             policy,
             log,
-            references,
-            kept,
-            context,
+            shared,
             None if sinks is None else sinks[table],
             result,
             watch,
@@ -326,23 +360,11 @@ def run_all_tables(
         for source in sources[table]:
             run.run_file(source, chunk_bytes, progress)
         progress.finish()
-        kept_keys = run.finish()
+        run.finish()
         worth_writing = policy == "quarantine" or log.total == 0
         publishable = not (result.unreadable or result.header_faulty)
         if sinks is not None and worth_writing and publishable:
             sinks[table].table_done(watch)
-        if table == "office_actions":
-            with watch.stage("index keys"):
-                share_office_keys(run, result, references, kept, context, kept_keys)
+        run.share()
         results[table] = result
     return RunResult(policy, results, log, watch)
-
-
-def share_office_keys(run, result, references, kept, context, kept_keys) -> None:
-    """Give the later tables the keys and application numbers of the Office actions."""
-    all_keys = None if result.unreadable else run.checker.all_keys()
-    references["office_actions"] = all_keys
-    kept["office_actions"] = None if result.unreadable else kept_keys
-    context.office_ifw_numbers = all_keys
-    app_ids = None if result.unreadable else KeyIndex.build(run.quirks.distinct_app_ids())
-    context.office_app_ids = app_ids

@@ -23,7 +23,7 @@ from ptoffact_build.read.csv_reader import BUILD_CHUNK_BYTES
 from ptoffact_build.read.readahead import prefetch
 from ptoffact_build.read.sources import SourceFile
 from ptoffact_build.rowprogress import Progress
-from ptoffact_build.schema import TABLES, load_schema, to_arrow
+from ptoffact_build.schema import TABLES, load_schema
 from ptoffact_build.stopwatch import Stopwatch
 from ptoffact_build.write.files import (
     ROW_GROUP_BYTES,
@@ -74,7 +74,7 @@ class ReleaseSink:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
-        schema = to_arrow(load_schema(self.table))
+        schema = load_schema(self.table).arrow
         self.parquet = ParquetShards(
             self.root / "data" / self.table,
             schema,

@@ -1,7 +1,9 @@
 """The Table Schemas in ``schema/`` and every target derived from them.
 
-``schema/<table>.json`` is the only hand-written schema. This module loads it and derives the
-Arrow schema, the Hugging Face features and the Frictionless descriptors from it.
+``schema/<table>.json`` is the only hand-written schema. This module loads it into a
+:class:`TableSchema`, which derives every target from it: ``.arrow`` (the Arrow schema),
+``.features()`` (the Hugging Face features) and ``.frictionless()`` (the descriptor a data
+package embeds). Each :class:`Field` derives its own Arrow type and ``datasets`` dtype.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,6 @@ TABLES: tuple[str, ...] = ("office_actions", "rejections", "citations")
 """Every table, in dependency order (a table comes after the tables it refers to)."""
 
 DEFAULT_TABLE = "office_actions"
-TABLE_SCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
 
 
 def schema_dir() -> Path:
@@ -29,6 +30,10 @@ def schema_dir() -> Path:
     if (repo_copy / "office_actions.json").is_file():
         return repo_copy
     return Path(str(resources.files("ptoffact_build.schema_files")))
+
+
+INT8_RANGE = (-128, 127)
+HF_DTYPES = {"string": "string", "date": "date32", "boolean": "bool"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,46 @@ class Field:
     def false_values(self) -> list[str]:
         return self.descriptor.get("falseValues", ["false", "False", "FALSE", "0"])
 
+    @cached_property
+    def arrow_type(self) -> pa.DataType:
+        """The Arrow type that stores the values (int8 where the constraints bound an
+        integer within int8)."""
+        if self.type == "string":
+            return pa.string()
+        if self.type == "date":
+            return pa.date32()
+        if self.type == "boolean":
+            return pa.bool_()
+        if self.type == "integer":
+            return pa.int8() if self.within_int8 else pa.int64()
+        raise ValueError(f"field {self.name!r}: type {self.type!r} has no Arrow mapping")
+
+    @property
+    def within_int8(self) -> bool:
+        """Whether the constraints (an enum, or both bounds) keep the values within int8."""
+        c = self.constraints
+        bounds = [*c.get("enum", []), c.get("minimum"), c.get("maximum")]
+        low, high = INT8_RANGE
+        bounded = bool(c.get("enum")) or ("minimum" in c and "maximum" in c)
+        return bounded and all(b is None or low <= b <= high for b in bounds)
+
+    @property
+    def arrow(self) -> pa.Field:
+        """The Arrow field, carrying the description in its metadata."""
+        return pa.field(
+            self.name,
+            self.arrow_type,
+            nullable=not self.required,
+            metadata={"description": self.description},
+        )
+
+    @property
+    def hf_dtype(self) -> str:
+        """The ``datasets`` Value dtype."""
+        if self.type == "integer":
+            return str(self.arrow_type)
+        return HF_DTYPES[self.type]
+
 
 @dataclass(frozen=True)
 class TableSchema:
@@ -64,7 +109,6 @@ class TableSchema:
     fields: tuple[Field, ...]
     primary_key: tuple[str, ...]
     foreign_keys: tuple[dict[str, Any], ...]
-    missing_values: tuple[str, ...]
     descriptor: dict[str, Any]
 
     @property
@@ -76,6 +120,28 @@ class TableSchema:
             if f.name == name:
                 return f
         raise KeyError(f"{self.name} has no field {name!r}")
+
+    @cached_property
+    def arrow(self) -> pa.Schema:
+        """The Arrow schema (field descriptions in the field metadata)."""
+        return pa.schema([f.arrow for f in self.fields], metadata={"description": self.description})
+
+    def features(self):
+        """The ``datasets.Features``."""
+        import datasets
+
+        return datasets.Features({f.name: datasets.Value(f.hf_dtype) for f in self.fields})
+
+    def features_yaml(self) -> list[dict[str, str]]:
+        """The ``dataset_info.features`` list for the dataset card's YAML."""
+        return [{"name": f.name, "dtype": f.hf_dtype} for f in self.fields]
+
+    def frictionless(self) -> dict[str, Any]:
+        """The Table Schema descriptor to embed in a data package resource."""
+        descriptor = copy.deepcopy(self.descriptor)
+        for key in ("$schema", "title", "description"):
+            descriptor.pop(key, None)
+        return descriptor
 
 
 def parse_table_schema(name: str, descriptor: dict[str, Any]) -> TableSchema:
@@ -98,7 +164,6 @@ def parse_table_schema(name: str, descriptor: dict[str, Any]) -> TableSchema:
         fields=fields,
         primary_key=tuple([pk] if isinstance(pk, str) else pk),
         foreign_keys=tuple(descriptor.get("foreignKeys", [])),
-        missing_values=tuple(descriptor.get("missingValues", [""])),
         descriptor=descriptor,
     )
 
@@ -115,86 +180,3 @@ def load_schema(table: str) -> TableSchema:
 def load_schemas() -> dict[str, TableSchema]:
     """Every table's schema, in :data:`TABLES` order."""
     return {t: load_schema(t) for t in TABLES}
-
-
-# --- Arrow -----------------------------------------------------------------------------
-
-INT8_RANGE = (-128, 127)
-
-
-def integer_arrow_type(field: Field) -> pa.DataType:
-    """int8 when the constraints bound the field within int8, else int64."""
-    c = field.constraints
-    bounds = [*c.get("enum", []), c.get("minimum"), c.get("maximum")]
-    low, high = INT8_RANGE
-    bounded = bool(c.get("enum")) or ("minimum" in c and "maximum" in c)
-    if bounded and all(b is None or low <= b <= high for b in bounds):
-        return pa.int8()
-    return pa.int64()
-
-
-def arrow_type(field: Field) -> pa.DataType:
-    """The Arrow type that stores a field's values."""
-    if field.type == "string":
-        return pa.string()
-    if field.type == "date":
-        return pa.date32()
-    if field.type == "boolean":
-        return pa.bool_()
-    if field.type == "integer":
-        return integer_arrow_type(field)
-    raise ValueError(f"field {field.name!r}: type {field.type!r} has no Arrow mapping")
-
-
-def to_arrow_field(field: Field) -> pa.Field:
-    """An Arrow field carrying the description in its metadata."""
-    return pa.field(
-        field.name,
-        arrow_type(field),
-        nullable=not field.required,
-        metadata={"description": field.description},
-    )
-
-
-def to_arrow(table: TableSchema) -> pa.Schema:
-    """The Arrow schema of a table (field descriptions in the field metadata)."""
-    return pa.schema(
-        [to_arrow_field(f) for f in table.fields],
-        metadata={"description": table.description},
-    )
-
-
-# --- Hugging Face ------------------------------------------------------------------------
-
-HF_DTYPES = {"string": "string", "date": "date32", "boolean": "bool"}
-
-
-def hf_dtype(field: Field) -> str:
-    """The ``datasets`` Value dtype of a field."""
-    if field.type == "integer":
-        return str(integer_arrow_type(field))
-    return HF_DTYPES[field.type]
-
-
-def to_features_yaml(table: TableSchema) -> list[dict[str, str]]:
-    """The ``dataset_info.features`` list for the dataset card's YAML."""
-    return [{"name": f.name, "dtype": hf_dtype(f)} for f in table.fields]
-
-
-def to_features(table: TableSchema):
-    """The ``datasets.Features`` of a table."""
-    import datasets
-
-    return datasets.Features({f.name: datasets.Value(hf_dtype(f)) for f in table.fields})
-
-
-# --- Frictionless ------------------------------------------------------------------------
-
-
-def to_frictionless(table: TableSchema) -> dict[str, Any]:
-    """The Table Schema descriptor to embed in a data package resource."""
-    descriptor = copy.deepcopy(table.descriptor)
-    descriptor.pop("$schema", None)
-    descriptor.pop("title", None)
-    descriptor.pop("description", None)
-    return descriptor

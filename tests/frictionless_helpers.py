@@ -17,7 +17,7 @@ import frictionless
 from ptoffact_build.describe.datapackage import CSV_DIALECT
 from ptoffact_build.pipeline import run_tables
 from ptoffact_build.read.sources import resolve_sources, sample_dir
-from ptoffact_build.schema import load_schema, to_frictionless
+from ptoffact_build.schema import load_schema
 
 # frictionless names no field for these; ptoffact names the key field (or none)
 ROW_LEVEL = {"primary-key", "foreign-key", "blank-row", "extra-cell", "extra-label"}
@@ -37,7 +37,7 @@ def frictionless_findings(
     """
     resources = []
     for table, path in files.items():
-        schema = to_frictionless(load_schema(table))
+        schema = load_schema(table).frictionless()
         keys = [
             fk
             for fk in schema.get("foreignKeys", [])

@@ -13,7 +13,7 @@ from frictionless_helpers import frictionless_findings, ptoffact_findings
 from conftest import write_rows
 from ptoffact_build.pipeline import run_tables
 from ptoffact_build.read.sources import resolve_sources
-from ptoffact_build.schema import TABLES, load_schema, to_frictionless
+from ptoffact_build.schema import TABLES, load_schema
 
 
 def rows_of(path: Path) -> list[list[str]]:
@@ -131,5 +131,5 @@ def test_findings_are_typed_data(sample_csvs: dict[str, Path]) -> None:
 
 @pytest.mark.parametrize("table", TABLES)
 def test_schema_loads_in_frictionless(table: str) -> None:
-    schema = frictionless.Schema.from_descriptor(to_frictionless(load_schema(table)))
+    schema = frictionless.Schema.from_descriptor(load_schema(table).frictionless())
     assert [f.name for f in schema.fields] == load_schema(table).field_names

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ptoffact_build.check.keys import DuplicateCounter, KeyIndex, hash_rows, hash_strings
+from ptoffact_build.check.keys import (
+    DuplicateCounter,
+    KeyIndex,
+    hash_rows,
+    hash_strings,
+    spill_into,
+)
 
 VALUES = ["", "a", "ab", "x" * 31, "x" * 32, "x" * 33, "y" * 100, "y" * 100 + "z", 'Müller, "Über"']
 
@@ -77,17 +85,24 @@ def test_growing_key_set_merges_and_stays_exact() -> None:
     ]
 
 
-def test_duplicate_counter_spills_to_disk_with_the_same_answer() -> None:
+def test_duplicate_counter_spills_to_disk_with_the_same_answer(tmp_path: Path) -> None:
+    """Spilled hashes go to bucket files in a scratch folder inside the given folder,
+    which holds nothing of the counter's once it has counted."""
     rng = np.random.default_rng(5)
     hashes = rng.integers(0, 2**63, 50_000).astype(np.uint64)
     hashes[:2_000] = hashes[10_000:12_000]
-    in_memory, spilled = DuplicateCounter(), DuplicateCounter(memory_rows=3_000)
+    with spill_into(tmp_path):
+        spilled = DuplicateCounter(memory_rows=3_000)
+    in_memory = DuplicateCounter()
     for start in range(0, 50_000, 2_500):
         in_memory.add_hashes(hashes[start : start + 2_500])
         spilled.add_hashes(hashes[start : start + 2_500])
-    assert spilled.scratch is not None
-    folder = spilled.scratch.name
+    assert in_memory.scratch is None
+    (scratch,) = tmp_path.iterdir()
+    assert spilled.scratch == scratch and scratch.is_dir()
+    buckets = sorted(scratch.glob("bucket-*.u64"))
+    assert len(buckets) == 16
+    assert sum(b.stat().st_size for b in buckets) == 8 * (50_000 - spilled.held)
     assert spilled.result() == in_memory.result() == 4_000
-    from pathlib import Path
-
-    assert not Path(folder).exists()
+    assert spilled.scratch is None
+    assert list(tmp_path.iterdir()) == []

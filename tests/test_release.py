@@ -19,7 +19,7 @@ import yaml
 from conftest import sample_rows, write_rows
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.release import build_release
-from ptoffact_build.schema import TABLES, load_schema, to_arrow
+from ptoffact_build.schema import TABLES, load_schema
 
 
 def sample_count(table: str) -> int:
@@ -84,7 +84,7 @@ def test_parquet_metadata(sample_release: Path) -> None:
         assert shard.name == "train-00000-of-00001.parquet"
         meta = pq.ParquetFile(shard)
         schema = meta.schema_arrow
-        assert schema.equals(to_arrow(load_schema(table)), check_metadata=False)
+        assert schema.equals(load_schema(table).arrow, check_metadata=False)
         for field in load_schema(table).fields:
             got = schema.field(field.name).metadata[b"description"].decode()
             assert got == field.description

@@ -25,7 +25,7 @@ from ptoffact_build.check.keys import GrowingKeySet, KeyIndex
 from ptoffact_build.check.patterns import pattern_check
 from ptoffact_build.pools import pool
 from ptoffact_build.read.csv_reader import BadRow, RawBatch
-from ptoffact_build.schema import Field, TableSchema, arrow_type, to_arrow
+from ptoffact_build.schema import Field, TableSchema
 
 
 @dataclass
@@ -110,7 +110,7 @@ def constraint_failures(field: Field, values: pa.Array) -> list[tuple[str, np.nd
     if "pattern" in c:
         checks.append(("pattern", pattern_check(c["pattern"])(values)))
     if "enum" in c:
-        allowed = pa.array(c["enum"], arrow_type(field) if field.type != "integer" else pa.int64())
+        allowed = pa.array(c["enum"], field.arrow_type if field.type != "integer" else pa.int64())
         checks.append(("enum", pc.is_in(values, value_set=allowed)))
     if "minLength" in c:
         checks.append(("minLength", pc.greater_equal(pc.utf8_length(values), c["minLength"])))
@@ -220,7 +220,7 @@ class TableChecker:
     arrow_schema: pa.Schema = field(init=False)
 
     def __post_init__(self) -> None:
-        self.arrow_schema = to_arrow(self.schema)
+        self.arrow_schema = self.schema.arrow
 
     def check(self, raw: RawBatch) -> list[CheckedBatch]:
         """Check a raw batch: its rows of the wrong width first, then the others."""

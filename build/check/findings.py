@@ -28,7 +28,6 @@ INCORRECT_LABEL = "incorrect-label"
 BLANK_LABEL = "blank-label"
 DUPLICATE_LABEL = "duplicate-label"
 ENCODING_ERROR = "encoding-error"
-SOURCE_ERROR = "source-error"
 
 
 @dataclass(frozen=True)

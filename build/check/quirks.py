@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from typing import ClassVar, Protocol
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ptoffact_build.check.keys import DuplicateCounter, KeyIndex, mix
+from ptoffact_build.check.references import Lookup
 
 CLAIM_LIST = r"^[0-9]+(,[0-9]+)*$"
 DAY_OFFSET = 1 << 19  # days since 1970 fit in 20 bits from about 400 BC to AD 3400
@@ -69,12 +71,14 @@ def app_day_keys(app_ids: pa.Array, dates: pa.Array) -> np.ndarray:
     return mix((apps << np.uint64(20)) | days.astype(np.uint64))
 
 
-@dataclass
-class Context:
-    """What one table's quirks need from the tables read before it."""
+class QuirkMeasure(Protocol):
+    """Measures one table's quirks from its valid rows, batch by batch."""
 
-    office_app_ids: KeyIndex | None = None
-    office_ifw_numbers: KeyIndex | None = None
+    lookups: ClassVar[dict[str, Lookup]]  # attribute name -> the column it is filled from
+
+    def observe(self, batch: pa.RecordBatch) -> None: ...
+
+    def summary(self) -> dict: ...
 
 
 @dataclass
@@ -89,7 +93,7 @@ class OfficeActionQuirks:
     uspc_class_lengths: Counter = field(default_factory=Counter)
     document_codes: Counter = field(default_factory=Counter)
     same_day: DuplicateCounter = field(default_factory=DuplicateCounter)
-    app_ids: list[pa.Array] = field(default_factory=list)
+    lookups: ClassVar[dict[str, Lookup]] = {}
 
     def observe(self, batch: pa.RecordBatch) -> None:
         dates = batch.column("mail_dt")
@@ -105,7 +109,6 @@ class OfficeActionQuirks:
         self.uspc_class_lengths += length_counts(batch.column("uspc_class"))
         self.document_codes += value_counts(batch.column("document_cd"))
         self.same_day.add_hashes(app_day_keys(batch.column("app_id"), dates))
-        self.app_ids.append(pc.unique(batch.column("app_id")))
 
     def summary(self) -> dict:
         repeated = self.same_day.result()
@@ -120,9 +123,6 @@ class OfficeActionQuirks:
             "document_cd": top(self.document_codes),
         }
 
-    def distinct_app_ids(self) -> pa.Array:
-        return pc.unique(pa.chunked_array(self.app_ids, pa.string()).combine_chunks())
-
 
 @dataclass
 class RejectionQuirks:
@@ -133,6 +133,7 @@ class RejectionQuirks:
     triples: DuplicateCounter = field(default_factory=DuplicateCounter)
     claims_empty: int = 0
     claims_irregular: int = 0
+    lookups: ClassVar[dict[str, Lookup]] = {}
 
     def observe(self, batch: pa.RecordBatch) -> None:
         kind, subtype = batch.column("action_type"), batch.column("action_subtype")
@@ -159,22 +160,27 @@ class RejectionQuirks:
 class CitationQuirks:
     """Citations of unknown applications or actions, repeated pairs, vocabularies."""
 
-    context: Context
+    known_app_ids: KeyIndex | None = None
+    known_ifw_numbers: KeyIndex | None = None
     app_id_unknown: int = 0
     ifw_number_empty: int = 0
     ifw_number_unknown: int = 0
     action_types: Counter = field(default_factory=Counter)
     parsed_lengths: Counter = field(default_factory=Counter)
     pairs: DuplicateCounter = field(default_factory=DuplicateCounter)
+    lookups: ClassVar[dict[str, Lookup]] = {
+        "known_app_ids": Lookup("office_actions", "app_id"),
+        "known_ifw_numbers": Lookup("office_actions", "ifw_number"),
+    }
 
     def observe(self, batch: pa.RecordBatch) -> None:
         app_id, ifw = batch.column("app_id"), batch.column("ifw_number").drop_null()
-        if self.context.office_app_ids is not None:
-            known = self.context.office_app_ids.contains(app_id, exact=False)
+        if self.known_app_ids is not None:
+            known = self.known_app_ids.contains(app_id, exact=False)
             self.app_id_unknown += int((~known).sum())
         self.ifw_number_empty += batch.num_rows - len(ifw)
-        if self.context.office_ifw_numbers is not None:
-            known = self.context.office_ifw_numbers.contains(ifw, exact=False)
+        if self.known_ifw_numbers is not None:
+            known = self.known_ifw_numbers.contains(ifw, exact=False)
             self.ifw_number_unknown += int((~known).sum())
         self.action_types += value_counts(batch.column("action_type"))
         self.parsed_lengths += length_counts(batch.column("parsed"))
@@ -191,13 +197,22 @@ class CitationQuirks:
         }
 
 
-def quirks_for(table: str, context: Context):
-    """The quirk measures of a table."""
-    if table == "office_actions":
-        return OfficeActionQuirks()
-    if table == "rejections":
-        return RejectionQuirks()
-    return CitationQuirks(context)
+QUIRKS: dict[str, type[QuirkMeasure]] = {
+    "office_actions": OfficeActionQuirks,
+    "rejections": RejectionQuirks,
+    "citations": CitationQuirks,
+}
+
+
+def quirk_lookups(table: str) -> tuple[Lookup, ...]:
+    """The columns of earlier tables that a table's quirk measures look values up in."""
+    return tuple(QUIRKS[table].lookups.values())
+
+
+def quirks_for(table: str, indexes: dict[Lookup, KeyIndex | None]) -> QuirkMeasure:
+    """The quirk measures of a table, given the indexes of the columns they look up."""
+    measure = QUIRKS[table]
+    return measure(**{name: indexes.get(lookup) for name, lookup in measure.lookups.items()})
 
 
 QUIRK_NOTES = {

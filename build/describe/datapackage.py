@@ -12,15 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ptoffact_build import __version__
-from ptoffact_build.schema import (
-    DEFAULT_TABLE,
-    TABLES,
-    TableSchema,
-    hf_dtype,
-    load_schemas,
-    to_features_yaml,
-    to_frictionless,
-)
+from ptoffact_build.schema import DEFAULT_TABLE, TABLES, TableSchema, load_schemas
 
 DATAPACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 PORTAL_PRODUCT = "https://data.uspto.gov/bulkdata/datasets/ptoffact"
@@ -116,7 +108,7 @@ def table_resource(schema: TableSchema, entry: FileEntry, **extra: Any) -> dict[
     if entry.rows is not None:
         resource["rows"] = entry.rows
     resource.update(extra)
-    resource["schema"] = to_frictionless(schema)
+    resource["schema"] = schema.frictionless()
     return resource
 
 
@@ -176,7 +168,7 @@ def dictionary_table(schema: TableSchema) -> str:
         "|---|---|---|---|",
     ]
     for f in schema.fields:
-        row = [f"`{f.name}`", hf_dtype(f), constraint_text(schema, f), f.description]
+        row = [f"`{f.name}`", f.hf_dtype, constraint_text(schema, f), f.description]
         lines.append("| " + " | ".join(escape_cell(x) for x in row) + " |")
     return "\n".join(lines)
 
@@ -231,7 +223,7 @@ def card_yaml(total_rows: int, download_sizes: dict[str, int] | None = None) -> 
     lines += ["dataset_info:"]
     for table, schema in load_schemas().items():
         lines += [f"- config_name: {table}", "  features:"]
-        for feature in to_features_yaml(schema):
+        for feature in schema.features_yaml():
             lines += [f"  - name: {feature['name']}", f"    dtype: {feature['dtype']}"]
         if download_sizes:
             lines += [f"  download_size: {download_sizes[table]}"]

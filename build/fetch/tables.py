@@ -35,12 +35,12 @@ from ptoffact_build.fetch.portal import (
     public_url,
 )
 from ptoffact_build.fetch.progress import Progress, human_bytes
+from ptoffact_build.schema import TABLES
 
 DEFAULT_API_URL = "https://api.uspto.gov"
 KEY_ENV = "USPTO_API_KEY"
 URL_ENV = "PTOFFACT_API_URL"
 CACHE_ENV = "PTOFFACT_CACHE"
-TABLES = ("office_actions", "rejections", "citations")
 
 NO_KEY_HELP = (
     f"No USPTO API key: set the environment variable {KEY_ENV} or pass --api-key-file FILE "

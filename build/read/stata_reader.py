@@ -42,7 +42,7 @@ from ptoffact_build.read.csv_reader import (
 )
 from ptoffact_build.read.sources import SourceFile, check_regular_file, classify
 from ptoffact_build.read.streams import check_member_readable
-from ptoffact_build.schema import TABLES, Field, TableSchema, integer_arrow_type, load_schema
+from ptoffact_build.schema import TABLES, Field, TableSchema, load_schema
 
 if TYPE_CHECKING:
     from pandas._typing import StataDateFormat
@@ -315,7 +315,7 @@ def boolean_codes(given: pa.ChunkedArray, field: Field) -> pa.ChunkedArray:
 
 def stata_integer_type(numbers: pa.ChunkedArray, field: Field) -> pa.DataType:
     """byte for fields the schema bounds within int8, else Stata int, else long."""
-    if integer_arrow_type(field) == pa.int8():
+    if field.within_int8:
         return pa.int8()
     bounds = pc.min_max(numbers)
     low, high = bounds["min"].as_py() or 0, bounds["max"].as_py() or 0
