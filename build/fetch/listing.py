@@ -113,6 +113,17 @@ def get_json(
     client: PortalClient, url: str, backoff: Backoff, notify: Callable[[str], None] | None
 ) -> Any:
     """GET a JSON document from the API, retrying transient failures; its size is bounded."""
+    body = _get_page(client, url, backoff, notify)
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise FetchSourceError(f"listing {PRODUCT}: the portal did not answer JSON") from None
+
+
+def _get_page(
+    client: PortalClient, url: str, backoff: Backoff, notify: Callable[[str], None] | None
+) -> bytes:
+    """The body of a 200 answer to ``url``, retrying transient failures."""
     while True:
         try:
             with client.get(url, stream=True) as response:
@@ -121,12 +132,9 @@ def get_json(
                     raise FetchSourceError(
                         f"listing {PRODUCT}: unexpected HTTP {response.status_code}"
                     )
-                body = _read_page(response, client.limits)
-            return json.loads(body)
+                return _read_page(response, client.limits)
         except Transient as failure:
             backoff.wait(failure, f"listing {PRODUCT}", notify)
-        except ValueError:
-            raise FetchSourceError(f"listing {PRODUCT}: the portal did not answer JSON") from None
 
 
 def _check_extent(entries: list[dict[str, Any]], pages: int, total: int, limits: Limits) -> None:

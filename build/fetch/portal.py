@@ -179,8 +179,11 @@ def error_detail(response: requests.Response, key: str, limits: Limits | None = 
     limits = limits or Limits()
     try:
         head = body_head(response, 4096, limits.answer_seconds, limits.clock)
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
+        return ""
+    try:
         body = json.loads(head or b"null")
-    except (ValueError, requests.RequestException, urllib3.exceptions.HTTPError, OSError):
+    except ValueError:
         return ""
     if not isinstance(body, dict):
         return ""
