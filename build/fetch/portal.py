@@ -60,7 +60,11 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class Transient(Exception):
-    """A failure worth retrying after a pause (connection, timeout, 429, 5xx)."""
+    """A failure worth retrying after a pause (connection, timeout, 429, 5xx).
+
+    A signal between the fetch's own functions, not an error for the user: the retry loops
+    catch it, and :class:`Backoff` turns the last one into a :class:`FetchSourceError`.
+    """
 
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
