@@ -41,5 +41,30 @@ class DataInvalid(PtoffactError):
     exit_code = EXIT_INVALID
 
 
+class FetchError(PtoffactError):
+    """A portal fetch that cannot go on; ``str()`` is one line and never holds the key.
+
+    Raised as one of its two kinds, which carry the exit code: :class:`FetchUsageError` (2)
+    and :class:`FetchSourceError` (3).
+    """
+
+    exit_code = EXIT_SOURCE
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))
+
+
+class FetchUsageError(FetchError, UsageError):
+    """A fetch that cannot start: no key or a rejected one, a bad URL, format or table."""
+
+    exit_code = EXIT_USAGE
+
+
+class FetchSourceError(FetchError, SourceError):
+    """The portal or the file it sends fails: listing, download, verification, cache."""
+
+    exit_code = EXIT_SOURCE
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread so that it is cleaned up after like Ctrl-C."""

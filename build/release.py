@@ -17,6 +17,7 @@ from ptoffact_build.check.keys import spill_into
 from ptoffact_build.describe.card import SourceRecord, render_card
 from ptoffact_build.describe.datapackage import FileEntry, datapackage, table_resource, write_json
 from ptoffact_build.errors import DataInvalid
+from ptoffact_build.hashing import file_sha256
 from ptoffact_build.pipeline import RunResult, run_tables
 from ptoffact_build.pools import pool, worker_pools
 from ptoffact_build.read.csv_reader import BUILD_CHUNK_BYTES
@@ -31,7 +32,6 @@ from ptoffact_build.write.files import (
     GzipCsv,
     ParquetShards,
     QuarantineCsv,
-    sha256_of,
 )
 from ptoffact_build.write.outpath import check_out, check_report, nearest_existing, source_roots
 from ptoffact_build.write.scratch import (
@@ -174,7 +174,7 @@ def source_records(
                 SourceRecord(
                     s.path.name,
                     s.path.stat().st_size,
-                    info.get("sha256") or sha256_of(s.path),
+                    info.get("sha256") or file_sha256(s.path),
                     info.get("modified"),
                     info.get("fetched_at"),
                 )

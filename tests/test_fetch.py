@@ -417,7 +417,10 @@ def test_a_size_that_differs_from_file_size(run, portal, delta):
 @pytest.mark.parametrize(
     ("members", "message"),
     [
-        ({"office_actions.csv": b"a,b\n", "extra.csv": b"c\n"}, "exactly one member"),
+        (
+            {"office_actions.csv": b"a,b\n", "extra.csv": b"c\n"},
+            "expected one member inside, found office_actions.csv, extra.csv",
+        ),
         ({"../office_actions.csv": b"a,b\n"}, "escape"),
         ({"/tmp/office_actions.csv": b"a,b\n"}, "escape"),
     ],

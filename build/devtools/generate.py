@@ -21,8 +21,8 @@ from ptoffact_build.describe.datapackage import (
     datapackage,
     table_resource,
 )
+from ptoffact_build.hashing import file_sha256
 from ptoffact_build.schema import TABLES, load_schema
-from ptoffact_build.write.files import sha256_of
 
 BEGIN = "<!-- BEGIN GENERATED: data dictionary (ptoffact generate) -->"
 END = "<!-- END GENERATED: data dictionary -->"
@@ -57,7 +57,7 @@ def root_datapackage(root: Path) -> str:
         entry = FileEntry(
             path.relative_to(root).as_posix(),
             path.stat().st_size,
-            sha256_of(path),
+            file_sha256(path),
             sample_rows(path),
         )
         extra = {"compression": "zip", "innerpath": f"{table}.csv"}

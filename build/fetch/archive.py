@@ -6,16 +6,19 @@ raises :class:`BadFile` with a one-line reason on the first problem.
 
 from __future__ import annotations
 
-import hashlib
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from ptoffact_build.errors import SourceError
+from ptoffact_build.hashing import file_sha256
+from ptoffact_build.read.streams import single_member
 
 CHUNK = 1 << 20
 ZIP_MAGIC = b"PK\x03\x04"
 
 
-class BadFile(ValueError):
+class BadFile(SourceError):
     """A downloaded file that must not be trusted; the message is one line."""
 
 
@@ -37,16 +40,11 @@ def unsafe_member(name: str) -> bool:
 
 
 def _check_members(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
-    """The one member of ``archive``; raise unless there is exactly one and its path is safe."""
-    members = archive.infolist()
-    for info in members:
+    """The one member of ``archive``; raise unless there is exactly one and every path is safe."""
+    for info in archive.infolist():
         if unsafe_member(info.filename):
             raise BadFile(f"member path {info.filename!r} would escape the folder")
-    if len(members) != 1:
-        raise BadFile(f"expected a zip with exactly one member, found {len(members)}")
-    if members[0].is_dir():
-        raise BadFile("the zip's only member is a folder")
-    return members[0]
+    return single_member(archive, "member", error=BadFile)
 
 
 def _read_through(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
@@ -56,30 +54,34 @@ def _read_through(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
             pass
 
 
-def check_zip(path: Path) -> str:
-    """Open ``path`` as a zip, check its member and CRC; return the member's name."""
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    """``path`` opened as a zip (its central directory read); :class:`BadFile` when it is not."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            info = _check_members(archive)
-            _read_through(archive, info)
-            return info.filename
-    except BadFile:
-        raise
+        return zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
         raise BadFile(f"not a sound zip: {exc}") from None
-    except (zlib.error, EOFError, OSError) as exc:
+
+
+def _check_member_data(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Inflate the member to its end (zipfile checks its CRC); :class:`BadFile` when it fails."""
+    if info.flag_bits & 1:
+        raise BadFile("the zip's member is encrypted")
+    try:
+        _read_through(archive, info)
+    except zipfile.BadZipFile as exc:
+        raise BadFile(f"not a sound zip: {exc}") from None
+    except (zlib.error, EOFError) as exc:
         raise BadFile(f"zip member cannot be read: {exc}") from None
     except NotImplementedError as exc:
         raise Unverifiable(f"its zip uses a feature Python cannot read ({exc})") from None
 
 
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+def check_zip(path: Path) -> str:
+    """Open ``path`` as a zip, check its member and CRC; return the member's name."""
+    with _open_zip(path) as archive:
+        info = _check_members(archive)
+        _check_member_data(archive, info)
+        return info.filename
 
 
 def verify_zip(path: Path, expected_size: int) -> str:
@@ -94,4 +96,4 @@ def verify_zip(path: Path, expected_size: int) -> str:
     if not head.startswith(ZIP_MAGIC):
         raise BadFile("the file does not start like a zip")
     check_zip(path)
-    return sha256_of(path)
+    return file_sha256(path)

@@ -15,14 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ptoffact_build.fetch.archive import sha256_of
-from ptoffact_build.fetch.listing import parse_name
-from ptoffact_build.fetch.portal import FetchError
+from filelock import FileLock, Timeout
 
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks; one fetch at a time is up to the user
-    fcntl = None  # type: ignore[assignment]
+from ptoffact_build.errors import FetchSourceError
+from ptoffact_build.fetch.listing import parse_name
+from ptoffact_build.hashing import file_sha256
 
 MANIFEST = "manifest.json"
 LOCK = ".lock"
@@ -46,13 +43,15 @@ class FetchedFile:
 @contextmanager
 def locked(cache_dir: Path) -> Iterator[None]:
     """Hold the cache folder's lock; a second fetch into the same folder fails at once."""
-    with (Path(cache_dir) / LOCK).open("a+b") as handle:
-        if fcntl is not None:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise FetchError(f"another ptoffact fetch is using the cache {cache_dir}") from None
+    lock = FileLock(Path(cache_dir) / LOCK, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise FetchSourceError(f"another ptoffact fetch is using the cache {cache_dir}") from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def read_manifest(cache_dir: Path) -> dict[str, dict[str, Any]]:
@@ -102,7 +101,7 @@ def is_intact(cache_dir: Path, entry: dict[str, Any]) -> bool:
     return (
         path.is_file()
         and path.stat().st_size == entry.get("size")
-        and sha256_of(path) == entry.get("sha256")
+        and file_sha256(path) == entry.get("sha256")
     )
 
 

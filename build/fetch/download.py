@@ -19,12 +19,12 @@ from urllib.parse import urljoin
 import requests
 import urllib3
 
+from ptoffact_build.errors import FetchSourceError
 from ptoffact_build.fetch.archive import BadFile
 from ptoffact_build.fetch.listing import PortalFile
 from ptoffact_build.fetch.portal import (
     REDIRECTS,
     Backoff,
-    FetchError,
     Limits,
     PortalClient,
     Transient,
@@ -113,7 +113,9 @@ def _refused(response: requests.Response, fresh: bool, name: str) -> NoReturn:
     response.close()
     if not fresh:
         raise Expired
-    raise FetchError(f"downloading {name}: the storage host refused a freshly signed URL (403)")
+    raise FetchSourceError(
+        f"downloading {name}: the storage host refused a freshly signed URL (403)"
+    )
 
 
 def open_body(
@@ -140,10 +142,10 @@ def open_body(
                 response.close()
         if status not in (200, 206):
             response.close()
-            raise FetchError(f"downloading {file.name}: unexpected HTTP {status}")
+            raise FetchSourceError(f"downloading {file.name}: unexpected HTTP {status}")
         state.signed = None if client.is_api(url) else url
         return response
-    raise FetchError(f"downloading {file.name}: more than {MAX_HOPS} redirects")
+    raise FetchSourceError(f"downloading {file.name}: more than {MAX_HOPS} redirects")
 
 
 def _offset(response: requests.Response, start: int, size: int) -> int:
@@ -238,7 +240,7 @@ def _one_round(
 def download(
     client: PortalClient, file: PortalFile, part: Path, progress: Progress, backoff: Backoff
 ) -> None:
-    """Bring ``part`` to ``file.size`` bytes; a BadFile or FetchError ends the download."""
+    """Bring ``part`` to ``file.size`` bytes; a BadFile or FetchSourceError ends the download."""
     state = _State()
     for _ in range(MAX_ROUNDS):
         before = part_size(part)
@@ -260,14 +262,14 @@ def download(
             _expired(state, progress, file.name)
         except Restart:
             _restart(state, part, progress, file.name)
-    raise FetchError(f"downloading {file.name}: no end after {MAX_ROUNDS} requests")
+    raise FetchSourceError(f"downloading {file.name}: no end after {MAX_ROUNDS} requests")
 
 
 def _stalled(state: _State, part: Path, name: str, limits: Limits) -> None:
     """Count a stalled connection; after ``max_stalls`` stop, keeping ``part`` to resume."""
     state.stalls += 1
     if state.stalls >= limits.max_stalls:
-        raise FetchError(
+        raise FetchSourceError(
             f"downloading {name}: the download stalled {state.stalls} times (under "
             f"{human_bytes(limits.stall_bytes)} in {limits.stall_seconds:g} s); kept "
             f"{human_bytes(part_size(part))} in {part}: run the same command again to resume"
@@ -279,7 +281,7 @@ def _expired(state: _State, progress: Progress, name: str) -> None:
     state.signed = None
     state.expired += 1
     if state.expired > MAX_EXPIRED:
-        raise FetchError(f"downloading {name}: the signed URL kept expiring")
+        raise FetchSourceError(f"downloading {name}: the signed URL kept expiring")
     progress.note("the signed URL expired; asking the API for a fresh one")
 
 
@@ -287,6 +289,6 @@ def _restart(state: _State, part: Path, progress: Progress, name: str) -> None:
     """Drop the ``.part`` after an answer that cannot continue it."""
     state.restarts += 1
     if state.restarts > MAX_RESTARTS:
-        raise FetchError(f"downloading {name}: the server cannot resume the file")
+        raise FetchSourceError(f"downloading {name}: the server cannot resume the file")
     part.unlink(missing_ok=True)
     progress.note("the server cannot continue the partial file; starting over")

@@ -16,7 +16,8 @@ from typing import Any
 import requests
 import urllib3
 
-from ptoffact_build.fetch.portal import Backoff, FetchError, Limits, PortalClient, Transient
+from ptoffact_build.errors import FetchSourceError
+from ptoffact_build.fetch.portal import Backoff, Limits, PortalClient, Transient
 from ptoffact_build.fetch.progress import human_bytes
 
 PRODUCT = "PTOFFACT"
@@ -70,7 +71,7 @@ def _product(body: Any) -> dict[str, Any]:
     bag = body.get("bulkDataProductBag") if isinstance(body, dict) else None
     products = [p for p in bag if isinstance(p, dict)] if isinstance(bag, list) else []
     if not products:
-        raise FetchError(f"the portal's answer for {PRODUCT} holds no product")
+        raise FetchSourceError(f"the portal's answer for {PRODUCT} holds no product")
     for product in products:
         if str(product.get("productIdentifier", "")).upper() == PRODUCT:
             return product
@@ -99,7 +100,7 @@ def _read_page(response: requests.Response, limits: Limits) -> bytes:
             return bytes(body)
         body += chunk
         if len(body) > limits.listing_bytes:
-            raise FetchError(
+            raise FetchSourceError(
                 f"listing {PRODUCT}: the portal's answer exceeds "
                 f"{human_bytes(limits.listing_bytes)}, far more than a listing needs; "
                 "stopped reading it (try again later)"
@@ -112,18 +113,28 @@ def get_json(
     client: PortalClient, url: str, backoff: Backoff, notify: Callable[[str], None] | None
 ) -> Any:
     """GET a JSON document from the API, retrying transient failures; its size is bounded."""
+    body = _get_page(client, url, backoff, notify)
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise FetchSourceError(f"listing {PRODUCT}: the portal did not answer JSON") from None
+
+
+def _get_page(
+    client: PortalClient, url: str, backoff: Backoff, notify: Callable[[str], None] | None
+) -> bytes:
+    """The body of a 200 answer to ``url``, retrying transient failures."""
     while True:
         try:
             with client.get(url, stream=True) as response:
                 client.check(response, f"listing {PRODUCT}")
                 if response.status_code != 200:
-                    raise FetchError(f"listing {PRODUCT}: unexpected HTTP {response.status_code}")
-                body = _read_page(response, client.limits)
-            return json.loads(body)
+                    raise FetchSourceError(
+                        f"listing {PRODUCT}: unexpected HTTP {response.status_code}"
+                    )
+                return _read_page(response, client.limits)
         except Transient as failure:
             backoff.wait(failure, f"listing {PRODUCT}", notify)
-        except ValueError:
-            raise FetchError(f"listing {PRODUCT}: the portal did not answer JSON") from None
 
 
 def _check_extent(entries: list[dict[str, Any]], pages: int, total: int, limits: Limits) -> None:
@@ -131,7 +142,7 @@ def _check_extent(entries: list[dict[str, Any]], pages: int, total: int, limits:
     if len(entries) > limits.listing_files or (
         pages >= limits.listing_pages and len(entries) < total
     ):
-        raise FetchError(
+        raise FetchSourceError(
             f"listing {PRODUCT}: no end after {pages} pages and {len(entries)} files (the "
             f"portal announces {total}; at most {limits.listing_pages} pages and "
             f"{limits.listing_files} files are read): try again later"
@@ -175,12 +186,14 @@ def select_files(
     missing = [t for t in wanted if t not in best]
     if missing:
         names = ", ".join(sorted(f.name for f in files)[:12]) or "no files"
-        raise FetchError(
+        raise FetchSourceError(
             f"the {PRODUCT} listing has no {fmt.upper()} zip for table(s) "
             f"{', '.join(missing)} (it lists: {names})"
         )
     chosen = {t: best[t][2] for t in wanted}
     for table, file in chosen.items():
         if file.size <= 0:
-            raise FetchError(f"the listing gives no usable fileSize for {file.name} ({table})")
+            raise FetchSourceError(
+                f"the listing gives no usable fileSize for {file.name} ({table})"
+            )
     return chosen

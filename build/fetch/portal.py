@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import requests
 import urllib3
 
-from ptoffact_build.errors import PtoffactError
+from ptoffact_build.errors import FetchSourceError, FetchUsageError
 
 KEY_HEADER = "X-API-KEY"
 TIMEOUT: tuple[float, float] = (15.0, 60.0)
@@ -59,20 +59,12 @@ QUOTA_NOTE = " (rate limited; the portal allows 20 downloads of a file per key p
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
-class FetchError(PtoffactError):
-    """A fetch that cannot go on; ``str()`` is one line and never holds the key.
-
-    ``exit_code`` is 2 for usage or configuration (no key, key rejected) and 3 for a source
-    that cannot be fetched or verified.
-    """
-
-    def __init__(self, message: str, exit_code: int = 3) -> None:
-        super().__init__(" ".join(message.split()))
-        self.exit_code = exit_code
-
-
 class Transient(Exception):
-    """A failure worth retrying after a pause (connection, timeout, 429, 5xx)."""
+    """A failure worth retrying after a pause (connection, timeout, 429, 5xx).
+
+    A signal between the fetch's own functions, not an error for the user: the retry loops
+    catch it, and :class:`Backoff` turns the last one into a :class:`FetchSourceError`.
+    """
 
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
@@ -132,7 +124,7 @@ def retry_after_seconds(
 class Backoff:
     """Exponential backoff with jitter, bounded in attempts and in total time slept.
 
-    ``wait`` is called after each failure: it sleeps, or raises :class:`FetchError` (exit 3)
+    ``wait`` is called after each failure: it sleeps, or raises :class:`FetchSourceError` (exit 3)
     when the budget is spent. ``reset`` after real progress (bytes received) restores the
     attempt count; the total sleep budget is never restored.
     """
@@ -157,10 +149,12 @@ class Backoff:
         """Pause before retrying ``what`` after ``failure`` (telling ``notify``), or give up."""
         self.failures += 1
         if self.failures >= self.max_attempts:
-            raise FetchError(f"{what}: {failure.reason}; gave up after {self.failures} attempts")
+            raise FetchSourceError(
+                f"{what}: {failure.reason}; gave up after {self.failures} attempts"
+            )
         pause = failure.retry_after if failure.retry_after is not None else self.delay()
         if self.slept + pause > self.max_total_sleep:
-            raise FetchError(
+            raise FetchSourceError(
                 f"{what}: {failure.reason}; giving up rather than waiting {pause:.0f} s more"
             )
         self.slept += pause
@@ -189,8 +183,11 @@ def error_detail(response: requests.Response, key: str, limits: Limits | None = 
     limits = limits or Limits()
     try:
         head = body_head(response, 4096, limits.answer_seconds, limits.clock)
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
+        return ""
+    try:
         body = json.loads(head or b"null")
-    except (ValueError, requests.RequestException, urllib3.exceptions.HTTPError, OSError):
+    except ValueError:
         return ""
     if not isinstance(body, dict):
         return ""
@@ -275,14 +272,14 @@ class PortalClient:
         try:
             response = answer_within(send, seconds)
         except requests.exceptions.SSLError:
-            raise FetchError(f"TLS failure talking to {urlsplit(target).netloc}") from None
+            raise FetchSourceError(f"TLS failure talking to {urlsplit(target).netloc}") from None
         except requests.Timeout:
             raise Transient(f"timed out talking to {urlsplit(target).netloc}") from None
         except requests.ConnectionError:
             raise Transient(f"could not connect to {urlsplit(target).netloc}") from None
         except requests.RequestException as exc:
             name = type(exc).__name__
-            raise FetchError(f"cannot request {public_url(target)}: {name}") from None
+            raise FetchSourceError(f"cannot request {public_url(target)}: {name}") from None
         if response is None:
             raise Transient(f"no answer from {urlsplit(target).netloc} within {seconds:g} s")
         return response
@@ -296,28 +293,26 @@ class PortalClient:
         detail = error_detail(response, self.api_key, self.limits)
         suffix = f" ({detail})" if detail else ""
         if status in (401, 403) and self.is_api(url):
-            raise FetchError(
+            raise FetchUsageError(
                 f"API key rejected by {urlsplit(url).netloc} (HTTP {status}{suffix}): check "
-                "USPTO_API_KEY or the key file; keys unused for 90 days are deleted",
-                exit_code=2,
+                "USPTO_API_KEY or the key file; keys unused for 90 days are deleted"
             )
         if status == 429 or status >= 500:
             wait = retry_after_seconds(response.headers.get("Retry-After"))
             note = QUOTA_NOTE if status == 429 else ""
             raise Transient(f"HTTP {status} from {urlsplit(url).netloc}{note}", wait)
-        raise FetchError(f"{what}: HTTP {status} from {public_url(url)}{suffix}")
+        raise FetchSourceError(f"{what}: HTTP {status} from {public_url(url)}{suffix}")
 
 
 def check_api_url(url: str) -> str:
     """Validate a base URL: http(s), a host, no query; plain http only on loopback."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError(f"API URL must be http(s)://host[/path], got {url!r}", exit_code=2)
+        raise FetchUsageError(f"API URL must be http(s)://host[/path], got {url!r}")
     if parts.username or parts.password or parts.query or parts.fragment:
-        raise FetchError("API URL must not hold credentials, a query or a fragment", exit_code=2)
+        raise FetchUsageError("API URL must not hold credentials, a query or a fragment")
     if parts.scheme == "http" and not is_loopback(parts.hostname.lower()):
-        raise FetchError(
-            f"refusing to send the API key over plain http to {parts.hostname}: use https",
-            exit_code=2,
+        raise FetchUsageError(
+            f"refusing to send the API key over plain http to {parts.hostname}: use https"
         )
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))

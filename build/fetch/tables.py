@@ -21,6 +21,7 @@ from typing import TextIO
 import platformdirs
 import requests
 
+from ptoffact_build.errors import FetchError, FetchSourceError, FetchUsageError
 from ptoffact_build.fetch import cache
 from ptoffact_build.fetch.archive import BadFile, Unverifiable, verify_zip
 from ptoffact_build.fetch.cache import FetchedFile, read_manifest
@@ -28,7 +29,6 @@ from ptoffact_build.fetch.download import download, part_size
 from ptoffact_build.fetch.listing import FORMATS, PortalFile, list_files, select_files
 from ptoffact_build.fetch.portal import (
     Backoff,
-    FetchError,
     Limits,
     PortalClient,
     check_api_url,
@@ -67,7 +67,7 @@ def _read_key_file(key_file: Path) -> str:
         return Path(key_file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-        raise FetchError(f"cannot read the API key file {key_file}: {reason}", 2) from None
+        raise FetchUsageError(f"cannot read the API key file {key_file}: {reason}") from None
 
 
 def resolve_api_key(environ: Mapping[str, str], key_file: Path | None) -> str:
@@ -79,9 +79,9 @@ def resolve_api_key(environ: Mapping[str, str], key_file: Path | None) -> str:
     key = text.strip()
     if not key:
         prefix = f"{source} is empty. " if key_file is not None else ""
-        raise FetchError(prefix + NO_KEY_HELP, 2)
+        raise FetchUsageError(prefix + NO_KEY_HELP)
     if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
-        raise FetchError(f"{source} must hold only the key: one word, no spaces or lines", 2)
+        raise FetchUsageError(f"{source} must hold only the key: one word, no spaces or lines")
     return key
 
 
@@ -104,11 +104,11 @@ def _now() -> str:
 def _check_request(fmt: str, tables: Iterable[str]) -> list[str]:
     """The requested tables, after checking them and the format (exit 2 on a bad value)."""
     if fmt not in FORMATS:
-        raise FetchError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}", 2)
+        raise FetchUsageError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     wanted = list(dict.fromkeys(tables))
     unknown = [t for t in wanted if t not in TABLES]
     if unknown:
-        raise FetchError(f"unknown table(s) {', '.join(unknown)}: use {', '.join(TABLES)}", 2)
+        raise FetchUsageError(f"unknown table(s) {', '.join(unknown)}: use {', '.join(TABLES)}")
     return wanted
 
 
@@ -142,13 +142,13 @@ def _download_verified(job: _Job, file: PortalFile, part: Path, progress: Progre
             download(job.client, file, part, progress, Backoff(sleep=job.sleep))
             return verify_zip(part, file.size)
         except Unverifiable as bad:
-            raise FetchError(
+            raise FetchSourceError(
                 f"{file.name} cannot be verified: {bad}; kept as {part} (never trusted as is)"
             ) from None
         except BadFile as bad:
             part.unlink(missing_ok=True)
             if not inherited:
-                raise FetchError(f"{file.name} failed verification: {bad}") from None
+                raise FetchSourceError(f"{file.name} failed verification: {bad}") from None
         inherited = False
         progress.note("the partial file from an earlier run was bad; downloading afresh")
 
@@ -156,7 +156,7 @@ def _download_verified(job: _Job, file: PortalFile, part: Path, progress: Progre
 def _fetch_one(job: _Job, table: str, file: PortalFile) -> FetchedFile:
     """Download, verify and record one table's zip."""
     if Path(file.name).name != file.name or file.name in ("", ".", ".."):
-        raise FetchError(f"the listing names an unsafe file {file.name!r}")
+        raise FetchSourceError(f"the listing names an unsafe file {file.name!r}")
     final, part = job.cache_dir / file.name, job.cache_dir / f"{file.name}.part"
     if job.refresh:
         part.unlink(missing_ok=True)
@@ -212,7 +212,8 @@ def fetch_tables(
     Tables already verified in the cache (unless ``refresh``) make no request at all; the rest
     are discovered in the product listing, downloaded, verified and recorded in the manifest.
     ``limits`` bounds what the portal may cost in time and bytes (default :class:`Limits`).
-    Raises :class:`FetchError` (exit 2 for the key or a bad argument, 3 for the source).
+    Raises :class:`FetchUsageError` (exit 2: the key or a bad argument) or
+    :class:`FetchSourceError` (exit 3: the portal, the file or the cache).
     """
     wanted = _check_request(fmt, tables)
     api_url, cache_dir = check_api_url(api_url), Path(cache_dir)
@@ -229,5 +230,5 @@ def fetch_tables(
         except OSError as exc:
             where = exc.filename or cache_dir
             reason = exc.strerror or type(exc).__name__
-            raise FetchError(f"cache folder: {where}: {reason}") from None
+            raise FetchSourceError(f"cache folder: {where}: {reason}") from None
     return [found[t] for t in wanted]

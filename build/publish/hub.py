@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ptoffact_build.errors import EXIT_HUB, PtoffactError, UsageError
+from ptoffact_build.hashing import file_sha256
 from ptoffact_build.publish.files import ReleaseFile
 
 REPO_TYPE = "dataset"
@@ -110,17 +111,12 @@ def git_blob_id(path: Path) -> str:
     return digest.hexdigest()
 
 
-def sha256_hex(path: Path) -> str:
-    with open(path, "rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
-
-
 def same_content(local: Path, remote) -> bool:
     """Whether a local file equals a remote RepoFile (LFS sha256 or git blob id)."""
     if remote.size != local.stat().st_size:
         return False
     if remote.lfs is not None:
-        return remote.lfs.sha256 == sha256_hex(local)
+        return remote.lfs.sha256 == file_sha256(local)
     return remote.blob_id == git_blob_id(local)
 
 

@@ -7,13 +7,13 @@ Parquet shards and its quarantine file) and, when present, in ``SHA256SUMS`` (th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ptoffact_build.errors import PtoffactError, SourceError
+from ptoffact_build.hashing import file_sha256
 
 DATAPACKAGE = "datapackage.json"
 SUMS = "SHA256SUMS"
@@ -31,11 +31,6 @@ class Recorded:
     path: str
     sha256: str
     size: int | None = None
-
-
-def sha256_of(path: Path) -> str:
-    with open(path, "rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def read_datapackage(release: Path) -> dict:
@@ -112,7 +107,7 @@ def problems(release: Path, records: list[Recorded]) -> list[str]:
             found.append(f"{entry.path}: {size:,} bytes, recorded {entry.size:,}")
             continue
         if entry.path not in digests:
-            digests[entry.path] = sha256_of(path)
+            digests[entry.path] = file_sha256(path)
         if digests[entry.path] != entry.sha256:
             found.append(
                 f"{entry.path}: sha256 {digests[entry.path]} differs from the recorded one"

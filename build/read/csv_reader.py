@@ -27,7 +27,13 @@ from ptoffact_build.errors import SourceError
 from ptoffact_build.read.readahead import prefetch
 from ptoffact_build.read.records import first_record_end, last_record_end, past_line_ends
 from ptoffact_build.read.sources import SourceFile, check_regular_file
-from ptoffact_build.read.streams import fast_gzip, fast_zlib, open_gzip, open_member
+from ptoffact_build.read.streams import (
+    fast_gzip,
+    fast_zlib,
+    open_gzip,
+    open_member,
+    single_member,
+)
 
 DEFAULT_CHUNK_BYTES = 16 << 20
 BUILD_CHUNK_BYTES = 8 << 20  # a build also holds its writers' buffers: read in smaller bites
@@ -87,15 +93,6 @@ def source_errors(path) -> Iterator[None]:
         raise SourceError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
 
 
-def single_member(archive: zipfile.ZipFile, source: SourceFile, what: str) -> zipfile.ZipInfo:
-    """The one member of a distribution zip; anything else is an error."""
-    members = [m for m in archive.infolist() if not m.is_dir()]
-    if len(members) != 1:
-        names = ", ".join(m.filename for m in members) or "nothing"
-        raise SourceError(f"{source.path}: expected one {what} inside, found {names}")
-    return members[0]
-
-
 @contextmanager
 def open_csv_bytes(source: SourceFile) -> Iterator[BinaryIO]:
     """Open the CSV bytes of a plain, gzipped or zipped CSV file (regular files only)."""
@@ -105,7 +102,7 @@ def open_csv_bytes(source: SourceFile) -> Iterator[BinaryIO]:
         if source.kind == "csv.zip":
             with (
                 zipfile.ZipFile(path) as archive,
-                open_member(archive, single_member(archive, source, "CSV")) as member,
+                open_member(archive, single_member(archive, "CSV", str(path))) as member,
             ):
                 yield member
         elif source.kind == "csv.gz":

@@ -37,11 +37,10 @@ from ptoffact_build.read.csv_reader import (
     RawBatch,
     empty_text_batch,
     read_csv_file,
-    single_member,
     source_errors,
 )
 from ptoffact_build.read.sources import SourceFile, check_regular_file, classify
-from ptoffact_build.read.streams import check_member_readable
+from ptoffact_build.read.streams import check_member_readable, single_member
 from ptoffact_build.schema import TABLES, Field, TableSchema, load_schema
 
 if TYPE_CHECKING:
@@ -53,17 +52,17 @@ RELEASED = datetime(2017, 11, 29)  # the dataset's release: a fixed time stamp, 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 FIRST_ROW = 2  # the row a CSV's first record has, after its header
 
-# What pandas raises on a file that is not (or no longer) a readable .dta.
+# What pandas' StataReader raises on a truncated or garbled .dta (found by corrupting files:
+# ValueError, including UnicodeDecodeError and OutOfBoundsDatetime; KeyError for a bad strL
+# reference; struct.error for a short header; AttributeError from its string decoding) and
+# what reading a zip member under it raises. Only third-party calls sit inside the handler.
 READ_ERRORS = (
     ValueError,
-    TypeError,
     KeyError,
-    IndexError,
-    OverflowError,
+    AttributeError,
     struct.error,
     OSError,
     EOFError,
-    UnicodeDecodeError,
     zipfile.BadZipFile,
     zlib.error,
 )
@@ -104,7 +103,7 @@ def open_dta_bytes(source: SourceFile) -> Iterator[BinaryIO]:
     with source_errors(path):
         if source.kind == "dta.zip":
             with zipfile.ZipFile(check_regular_file(path)) as archive:
-                member = single_member(archive, source, ".dta")
+                member = single_member(archive, ".dta", str(path))
                 check_member_readable(str(path), member)
                 with archive.open(member) as stream:  # zipfile's own: pandas needs to seek
                     yield stream  # type: ignore[misc]

@@ -236,6 +236,24 @@ def inflation_error(where: str, compressed: int) -> SourceError:
     )
 
 
+def single_member(
+    archive: zipfile.ZipFile,
+    what: str,
+    where: str = "",
+    error: type[SourceError] = SourceError,
+) -> zipfile.ZipInfo:
+    """The one file of a distribution zip (folder entries aside); ``error`` for any other count.
+
+    The message reads ``"<where>: expected one <what> inside, found <names>"``.
+    """
+    members = [m for m in archive.infolist() if not m.is_dir()]
+    if len(members) != 1:
+        names = ", ".join(m.filename for m in members) or "nothing"
+        prefix = f"{where}: " if where else ""
+        raise error(f"{prefix}expected one {what} inside, found {names}")
+    return members[0]
+
+
 def check_member_readable(archive_path: str, info: zipfile.ZipInfo) -> None:
     """Raise a one-line :class:`SourceError` for an encrypted member or a method we cannot read."""
     where = f"{archive_path}: member {info.filename}"
