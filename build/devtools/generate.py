@@ -6,21 +6,17 @@
 
 from __future__ import annotations
 
-import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.csv as pcsv
 
-from ptoffact_build.describe.datapackage import (
-    FileEntry,
-    data_dictionary,
-    datapackage,
-    table_resource,
-)
+from ptoffact_build.describe.datapackage import datapackage, table_resource
+from ptoffact_build.describe.dictionary import data_dictionary
+from ptoffact_build.jsonfile import json_text
 from ptoffact_build.schema import TABLES, load_schema
-from ptoffact_build.write.files import sha256_of
+from ptoffact_build.write.files import record_of
 
 BEGIN = "<!-- BEGIN GENERATED: data dictionary (ptoffact generate) -->"
 END = "<!-- END GENERATED: data dictionary -->"
@@ -49,12 +45,7 @@ def root_datapackage(root: Path) -> str:
     resources = []
     for table in TABLES:
         path = root / "build" / "sample" / f"{table}.csv.zip"
-        entry = FileEntry(
-            path.relative_to(root).as_posix(),
-            path.stat().st_size,
-            sha256_of(path),
-            sample_rows(path),
-        )
+        entry = record_of(path, sample_rows(path)).relative_to(root)
         extra = {"compression": "zip", "innerpath": f"{table}.csv"}
         resources.append(table_resource(load_schema(table), entry, **extra))
     descriptor = datapackage(
@@ -62,7 +53,7 @@ def root_datapackage(root: Path) -> str:
         description="The embedded sample of ptoffact (about 1,000 Office actions, synthetic, "
         "in the USPTO distribution's format), described with the same schemas as a release.",
     )
-    return json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
+    return json_text(descriptor)
 
 
 def readme_with_dictionary(readme: str) -> str:
