@@ -35,7 +35,7 @@ REPORT_NAME = "validation_report.json"
 
 def release_entries(root: Path) -> list[str]:
     """What the release folder holds at its top: the marker that a later build may replace
-    it (see :mod:`.scratch`), and may delete nothing else."""
+    it (see :mod:`.write.scratch`), and may delete nothing else."""
     names = {e.name for e in root.iterdir()} - {SCRATCH_MARK, SPILL}
     return sorted(names | {RELEASE_MARK})
 
