@@ -23,16 +23,10 @@ def test_the_card_round_trips_through_huggingface_hub_unchanged(sample_release: 
 
 
 def test_the_front_matter_keeps_its_key_order(sample_release: Path) -> None:
+    """The order the card had before huggingface_hub wrote it, so a rebuild diffs cleanly."""
     keys = list(front_matter(sample_release / "README.md"))
-    assert keys == [
-        "license",
-        "pretty_name",
-        "language",
-        "tags",
-        "size_categories",
-        "configs",
-        "dataset_info",
-    ]
+    assert keys[:3] == ["license", "pretty_name", "language"]
+    assert keys[3:] == ["tags", "size_categories", "configs", "dataset_info"]
 
 
 def test_dataset_info_holds_each_tables_features_and_parquet_bytes(sample_release: Path) -> None:

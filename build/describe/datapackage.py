@@ -87,7 +87,8 @@ def package_header() -> dict[str, Any]:
 def table_resource(schema: TableSchema, entry: FileRecord, **extra: Any) -> dict[str, Any]:
     """A tabular resource whose every row and hash frictionless checks.
 
-    ``entry`` is the CSV file, its path relative to the package."""
+    ``entry`` is the CSV file, its path relative to the package.
+    """
     resource = {
         "name": schema.name,
         "type": "table",
