@@ -234,8 +234,9 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    from ptoffact_build.describe.report import report_json, source_records
+    from ptoffact_build.jsonfile import write_json
     from ptoffact_build.pipeline import run_tables
-    from ptoffact_build.release import report_json, source_records, write_report
     from ptoffact_build.write.outpath import check_report, source_roots
 
     check_report(args.report)
@@ -255,7 +256,7 @@ def run_validate(args: argparse.Namespace) -> int:
             findings=args.findings,
         )
     if args.report:
-        write_report(args.report, report_json(result, source_records(sources, facts)))
+        write_json(args.report, report_json(result, source_records(sources, facts)))
     if result.log.total:
         first = result.log.first()
         assert first is not None  # the log holds examples when it counts errors

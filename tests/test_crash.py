@@ -32,8 +32,8 @@ def disk_full(*args, **kwargs):  # the disk fills while the writer thread writes
 if where == "check":
     validate.check_field = broken
 elif where == "disk":
-    import ptoffact_build.write.files as files
-    files.ParquetShards.write = disk_full
+    import ptoffact_build.write.parquet as parquet
+    parquet.ParquetShards.write = disk_full
 elif where == "read":
     pipeline.read_csv_file = broken_reader
 from ptoffact_build.cli import main

@@ -8,7 +8,7 @@ import datasets
 import pyarrow as pa
 import pytest
 
-from ptoffact_build.describe.datapackage import data_dictionary
+from ptoffact_build.describe.dictionary import data_dictionary
 from ptoffact_build.devtools.generate import repo_root
 from ptoffact_build.schema import TABLES, load_schema, load_schemas, parse_table_schema
 

@@ -63,8 +63,8 @@ def quote(cell: str) -> str:
 
 
 def test_stata_zips_build_the_same_tables(tmp_path: Path, reference) -> None:
+    from ptoffact_build.devtools.stata_writer import write_stata_sample
     from ptoffact_build.read.sources import sample_dir
-    from ptoffact_build.read.stata_reader import write_stata_sample
 
     dta = tmp_path / "dta"
     write_stata_sample(sample_dir(), dta)

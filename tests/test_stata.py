@@ -11,10 +11,11 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from ptoffact_build.devtools.stata_writer import write_stata_sample, write_stata_zip
 from ptoffact_build.errors import SourceError
 from ptoffact_build.read.csv_reader import EncodingProblem, read_csv_file
 from ptoffact_build.read.sources import SourceFile, classify, sample_dir
-from ptoffact_build.read.stata_reader import read_stata_file, write_stata_sample, write_stata_zip
+from ptoffact_build.read.stata_reader import read_stata_file
 from ptoffact_build.schema import TABLES
 
 OFFICE_ACTIONS = """\

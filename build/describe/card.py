@@ -2,41 +2,103 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
+
+from huggingface_hub import DatasetCard, DatasetCardData
 
 from ptoffact_build.check.quirks import QUIRK_NOTES
 from ptoffact_build.describe.datapackage import (
     BIBTEX_PACKAGE,
     BIBTEX_PAPER,
-    LOADING,
     PAPER_URL,
     PORTAL_PRODUCT,
     SUMMARY,
     TITLE,
-    card_yaml,
-    data_dictionary,
 )
+from ptoffact_build.describe.dictionary import data_dictionary
+from ptoffact_build.describe.report import SourceRecord
 from ptoffact_build.pipeline import RunResult
-from ptoffact_build.schema import TABLES
+from ptoffact_build.schema import DEFAULT_TABLE, TABLES, load_schemas
+
+TAGS = ["patents", "uspto", "office-actions", "prior-art", "tabular"]
+# The front matter's keys in the order the card has always written them.
+YAML_ORDER = [
+    "license",
+    "pretty_name",
+    "language",
+    "tags",
+    "size_categories",
+    "configs",
+    "dataset_info",
+]
+
+LOADING = """```python
+import datasets
+rejections = datasets.load_dataset("{where}", "rejections", split="train")
+```
+
+```sql
+-- DuckDB
+SELECT action_type, count(*) FROM 'data/rejections/*.parquet' GROUP BY 1 ORDER BY 2 DESC;
+```
+
+```python
+import polars as pl
+actions = pl.scan_parquet("data/office_actions/*.parquet")
+```
+
+The gzip CSV copies in `csv/` and `datapackage.json` serve Frictionless users:
+`frictionless validate datapackage.json` checks every row, byte count and hash."""
 
 
-@dataclass(frozen=True)
-class SourceRecord:
-    """A source file as the card and datapackage record it (never any credential)."""
+def size_category(rows: int) -> str:
+    """The Hub's size category for a row count."""
+    bounds = [
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+        (10_000_000, "1M<n<10M"),
+        (100_000_000, "10M<n<100M"),
+    ]
+    for bound, label in bounds:
+        if rows < bound:
+            return label
+    return "100M<n<1B"
 
-    name: str
-    bytes: int
-    sha256: str
-    modified: str | None = None
-    fetched_at: str | None = None
 
-    def to_json(self) -> dict:
-        record = {"name": self.name, "bytes": self.bytes, "hash": f"sha256:{self.sha256}"}
-        if self.modified:
-            record["modified"] = self.modified
-        if self.fetched_at:
-            record["fetched"] = self.fetched_at
-        return record
+def table_config(table: str) -> dict[str, Any]:
+    """A table's ``configs`` entry: its Parquet shards as the train split."""
+    config: dict[str, Any] = {"config_name": table}
+    if table == DEFAULT_TABLE:
+        config["default"] = True
+    config["data_files"] = [{"split": "train", "path": f"data/{table}/train-*.parquet"}]
+    return config
+
+
+def card_data(total_rows: int, download_sizes: dict[str, int]) -> DatasetCardData:
+    """The card's metadata: licence, tags, one config per table and its features.
+
+    ``download_size`` (the table's Parquet bytes) also keys the ``datasets`` cache, which
+    otherwise reuses an older build of a release folder rebuilt at the same path.
+    """
+    info = [
+        {
+            "config_name": table,
+            "features": schema.features_yaml(),
+            "download_size": download_sizes[table],
+        }
+        for table, schema in load_schemas().items()
+    ]
+    return DatasetCardData(
+        license="cc0-1.0",
+        pretty_name=TITLE,
+        language=["en"],
+        tags=TAGS,
+        size_categories=[size_category(total_rows)],
+        configs=[table_config(t) for t in TABLES],
+        dataset_info=info,
+    )
 
 
 def provenance_section(sources: list[SourceRecord]) -> str:
@@ -105,10 +167,16 @@ def quirks_section(result: RunResult) -> str:
 def render_card(
     result: RunResult, sources: list[SourceRecord], where: str, parquet_bytes: dict[str, int]
 ) -> str:
-    """The complete dataset card of a release."""
+    """The complete dataset card of a release: YAML front matter, then the body."""
     total = sum(t.rows_valid for t in result.tables.values())
+    front = card_data(total, parquet_bytes).to_yaml(original_order=YAML_ORDER)
+    card = DatasetCard(f"---\n{front}\n---\n{card_body(result, sources, where)}")
+    return str(card)
+
+
+def card_body(result: RunResult, sources: list[SourceRecord], where: str) -> str:
+    """The card's Markdown for people: summary, loading, counts, dictionary, provenance."""
     body = [
-        card_yaml(total, parquet_bytes),
         "",
         f"# {TITLE}",
         "",

@@ -8,20 +8,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.csv as pcsv
 
-from ptoffact_build.describe.datapackage import (
-    FileEntry,
-    data_dictionary,
-    datapackage,
-    table_resource,
-)
-from ptoffact_build.hashing import file_sha256
+from ptoffact_build.describe.datapackage import datapackage, table_resource
+from ptoffact_build.describe.dictionary import data_dictionary
+from ptoffact_build.filerecord import record_of
+from ptoffact_build.jsonfile import json_text
 from ptoffact_build.schema import TABLES, load_schema
 
 BEGIN = "<!-- BEGIN GENERATED: data dictionary (ptoffact generate) -->"
@@ -54,12 +50,7 @@ def root_datapackage(root: Path) -> str:
     resources = []
     for table in TABLES:
         path = root / "build" / "sample" / f"{table}.csv.zip"
-        entry = FileEntry(
-            path.relative_to(root).as_posix(),
-            path.stat().st_size,
-            file_sha256(path),
-            sample_rows(path),
-        )
+        entry = record_of(path, sample_rows(path)).relative_to(root)
         extra = {"compression": "zip", "innerpath": f"{table}.csv"}
         resources.append(table_resource(load_schema(table), entry, **extra))
     descriptor = datapackage(
@@ -67,7 +58,7 @@ def root_datapackage(root: Path) -> str:
         description="The embedded sample of ptoffact (about 1,000 Office actions, synthetic, "
         "in the USPTO distribution's format), described with the same schemas as a release.",
     )
-    return json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
+    return json_text(descriptor)
 
 
 def between_markers(text: str, begin: str, end: str, content: str) -> str:

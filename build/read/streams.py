@@ -304,8 +304,3 @@ def open_gzip(path) -> BinaryIO:
     return RatioLimited(
         ClosingBoth(stream, raw), os.fstat(raw.fileno()).st_size, str(path), raw.tell
     )  # type: ignore[return-value]
-
-
-def gzip_writer(fileobj: BinaryIO, level: int) -> gzip.GzipFile:
-    """A reproducible gzip stream (no name, zero time) over ``fileobj``."""
-    return fast_gzip.GzipFile(filename="", mode="wb", fileobj=fileobj, mtime=0, compresslevel=level)

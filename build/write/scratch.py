@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from ptoffact_build.errors import UsageError
+from ptoffact_build.jsonfile import write_json
 
 SCRATCH_MARK = ".ptoffact-scratch"
 RELEASE_MARK = "datapackage.json"  # removed last, so a half-removed release is still known
@@ -63,7 +64,7 @@ def make_scratch(where: Path, stem: str) -> Path:
         where.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=f".{stem}.building-{os.getpid()}-", dir=where))
         owner = {"pid": os.getpid(), "host": socket.gethostname()}
-        (folder / SCRATCH_MARK).write_text(json.dumps(owner), encoding="utf-8")
+        write_json(folder / SCRATCH_MARK, owner)
     except OSError as error:
         raise UsageError(f"cannot write in {where}: {error.strerror or error}") from None
     return folder

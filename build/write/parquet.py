@@ -1,7 +1,4 @@
-"""Writers of the release: Parquet shards, gzip CSV copies and quarantine files.
-
-Every writer streams: it takes record batches and never holds a whole table.
-"""
+"""The Parquet copy of a table: zstd shards of bounded size, row groups of fixed rows."""
 
 from __future__ import annotations
 
@@ -9,30 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from ptoffact_build.hashing import file_sha256
-from ptoffact_build.read.streams import gzip_writer
+from ptoffact_build.filerecord import FileRecord, record_of
 
 SHARD_BYTES = 500 << 20
 ROW_GROUP_BYTES = 128 << 20
-GZIP_LEVEL = 1  # 4x faster than level 6 for files about 25% larger; Parquet is the main copy
-
-
-@dataclass(frozen=True)
-class WrittenFile:
-    """A file of the release, with what a datapackage says of it."""
-
-    path: Path
-    bytes: int
-    sha256: str
-    rows: int
-
-
-def describe_file(path: Path, rows: int) -> WrittenFile:
-    return WrittenFile(path, path.stat().st_size, file_sha256(path), rows)
 
 
 @dataclass
@@ -107,7 +86,7 @@ class ParquetShards:
             self.writer.close()
             self.writer = None
 
-    def close(self) -> list[WrittenFile]:
+    def close(self) -> list[FileRecord]:
         """Write what is buffered, close, and give the shards their final names."""
         if self.buffered_rows:
             self.flush(self.buffered_rows)
@@ -120,77 +99,5 @@ class ParquetShards:
         for i, rows in enumerate(self.shard_rows):
             final = self.folder / f"train-{i:05d}-of-{total:05d}.parquet"
             (self.folder / f"part-{i:05d}.parquet").rename(final)
-            written.append(describe_file(final, rows))
+            written.append(record_of(final, rows))
         return written
-
-
-def csv_ready(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """Booleans as 0/1, as in the source files; other types print as they are."""
-    arrays = [
-        pc.cast(column, pa.int8()) if pa.types.is_boolean(column.type) else column
-        for column in batch.columns
-    ]
-    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
-
-
-@dataclass
-class GzipCsv:
-    """A byte-for-byte reproducible gzip CSV (no file name, zero mtime in the header)."""
-
-    path: Path
-    schema: pa.Schema
-    rows: int = 0
-
-    def __post_init__(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.raw = open(self.path, "wb")  # noqa: SIM115 (closed in close())
-        self.gzip = gzip_writer(self.raw, GZIP_LEVEL)
-        self.writer: pcsv.CSVWriter | None = None
-
-    def write(self, batch: pa.RecordBatch) -> None:
-        ready = csv_ready(batch)
-        if self.writer is None:
-            options = pcsv.WriteOptions(quoting_style="needed")
-            self.writer = pcsv.CSVWriter(self.gzip, ready.schema, write_options=options)
-        self.writer.write_batch(ready)
-        self.rows += batch.num_rows
-
-    def close(self) -> WrittenFile:
-        if self.writer is None:
-            empty = pa.RecordBatch.from_pylist([], schema=self.schema)
-            self.write(empty)
-        assert self.writer is not None  # write() made it
-        self.writer.close()
-        self.gzip.close()
-        self.raw.close()
-        return describe_file(self.path, self.rows)
-
-
-@dataclass
-class QuarantineCsv:
-    """Rows that failed validation, as read, with their row numbers and reasons."""
-
-    path: Path
-    rows: int = 0
-    writer: pcsv.CSVWriter | None = None
-
-    def write(self, file: str, rows: pa.Array, reasons: pa.Array, text: pa.RecordBatch) -> None:
-        batch = pa.RecordBatch.from_arrays(
-            [pa.array([file] * len(rows), pa.string()), rows, reasons, *text.columns],
-            names=["source_file", "source_row", "reasons", *text.schema.names],
-        )
-        if self.writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.writer = pcsv.CSVWriter(
-                str(self.path),
-                batch.schema,
-                write_options=pcsv.WriteOptions(quoting_style="needed"),
-            )
-        self.writer.write_batch(batch)
-        self.rows += len(rows)
-
-    def close(self) -> WrittenFile | None:
-        if self.writer is None:
-            return None
-        self.writer.close()
-        return describe_file(self.path, self.rows)

@@ -1,0 +1,18 @@
+"""The one way ptoffact writes JSON files: indented, UTF-8, one trailing newline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def json_text(data: Any) -> str:
+    """``data`` as the text of a ptoffact JSON file (values JSON lacks are written as text)."""
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` to ``path`` (making its folder if needed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json_text(data), encoding="utf-8")

@@ -1,0 +1,121 @@
+"""The release sink: the writers of one table in a release folder, fed by the checker."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from ptoffact_build.filerecord import FileRecord
+from ptoffact_build.pools import pool
+from ptoffact_build.read.readahead import prefetch
+from ptoffact_build.schema import load_schema
+from ptoffact_build.stopwatch import Stopwatch
+from ptoffact_build.write.gzip_csv import GzipCsv
+from ptoffact_build.write.parquet import ROW_GROUP_BYTES, SHARD_BYTES, ParquetShards
+from ptoffact_build.write.quarantine import QuarantineCsv
+from ptoffact_build.write.sort import SORT_KEYS, BucketSorter
+
+SPILL = ".spill"  # the build's scratch files, inside its scratch folder
+
+
+class Stopped(Exception):
+    """Writing a table was abandoned because the build is ending."""
+
+
+@dataclass
+class ShardOptions:
+    """How big the Parquet shards and their row groups are (uncompressed bytes)."""
+
+    shard_bytes: int = SHARD_BYTES
+    row_group_bytes: int = ROW_GROUP_BYTES
+
+
+@dataclass(frozen=True)
+class TableFiles:
+    """The files written for one table: Parquet shards, the gzip CSV, the quarantine file."""
+
+    shards: list[FileRecord]
+    csv: FileRecord
+    quarantine: FileRecord | None
+
+    @property
+    def parquet_bytes(self) -> int:
+        return sum(s.bytes for s in self.shards)
+
+
+@dataclass
+class ReleaseSink:
+    """The writers of one table in a release folder."""
+
+    root: Path
+    table: str
+    options: ShardOptions
+    parquet: ParquetShards = field(init=False)
+    csv: GzipCsv = field(init=False)
+    held: QuarantineCsv = field(init=False)
+    sorter: BucketSorter = field(init=False)
+    closing: Future | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        schema = load_schema(self.table).arrow
+        self.parquet = ParquetShards(
+            self.root / "data" / self.table,
+            schema,
+            shard_bytes=self.options.shard_bytes,
+            row_group_bytes=self.options.row_group_bytes,
+            sorting_columns=SORT_KEYS,
+        )
+        self.sorter = BucketSorter(self.root / SPILL / self.table, schema)
+        self.csv = GzipCsv(self.root / "csv" / f"{self.table}.csv.gz", schema)
+        self.held = QuarantineCsv(self.root / "quarantine" / f"{self.table}.csv")
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self.sorter.write(batch)
+
+    def quarantine(
+        self, file: str, rows: pa.Array, reasons: pa.Array, text: pa.RecordBatch
+    ) -> None:
+        self.held.write(file, rows, reasons, text)
+
+    def table_done(self, watch: Stopwatch) -> None:
+        """Start writing the table while the next one is checked."""
+        self.closing = closer_pool().submit(self.timed_close, watch)
+
+    def timed_close(self, watch: Stopwatch) -> TableFiles:
+        with watch.stage("write: sort, Parquet, gzip CSV (worker thread)"):
+            return self.close_now()
+
+    def close(self) -> TableFiles:
+        """The written files (waiting for the writing started by :meth:`table_done`)."""
+        return self.closing.result() if self.closing is not None else self.close_now()
+
+    def settle(self) -> None:
+        """Stop writing in progress and wait for it to end (before cleaning up)."""
+        self.stop.set()
+        if self.closing is not None:
+            wait([self.closing])
+
+    def close_now(self) -> TableFiles:
+        """Write the rows in key order, then close every file."""
+        csv_pool = pool("csv")
+        pending = None
+        for batch in prefetch(self.sorter.sorted_batches()):  # sort ahead while writing
+            if self.stop.is_set():
+                raise Stopped(self.table)
+            if pending is not None:
+                pending.result()  # CSV batches stay in order
+            pending = csv_pool.submit(self.csv.write, batch)
+            self.parquet.write(batch)
+        if pending is not None:
+            pending.result()
+        return TableFiles(self.parquet.close(), self.csv.close(), self.held.close())
+
+
+def closer_pool() -> ThreadPoolExecutor:
+    """One thread that writes finished tables, in order, while later ones are checked."""
+    return pool("writer")
