@@ -8,7 +8,7 @@ import datasets
 import pytest
 
 import ptoffact
-from conftest import sample_rows
+from helpers import sample_rows
 
 
 def test_public_helpers() -> None:

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from conftest import sample_rows, write_rows
+from helpers import sample_rows, write_rows
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.release import build_release
 from ptoffact_build.schema import TABLES, load_schema, to_arrow
