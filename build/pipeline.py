@@ -24,6 +24,7 @@ from ptoffact_build.check.keys import KeyIndex
 from ptoffact_build.check.quirks import Context, quirks_for
 from ptoffact_build.errors import UsageError
 from ptoffact_build.pools import pool
+from ptoffact_build.progress import RowProgress
 from ptoffact_build.read.csv_reader import (
     DEFAULT_CHUNK_BYTES,
     EncodingProblem,
@@ -32,7 +33,6 @@ from ptoffact_build.read.csv_reader import (
 )
 from ptoffact_build.read.readahead import prefetch
 from ptoffact_build.read.sources import SourceFile
-from ptoffact_build.rowprogress import Progress
 from ptoffact_build.schema import TABLES, TableSchema, load_schema, to_arrow
 from ptoffact_build.stopwatch import Stopwatch
 
@@ -122,7 +122,7 @@ class TableRun:
         self.quirks = quirks_for(self.schema.name, self.context)
         self.arrow_schema = to_arrow(self.schema)
 
-    def run_file(self, source: SourceFile, chunk_bytes: int, progress: Progress) -> None:
+    def run_file(self, source: SourceFile, chunk_bytes: int, progress: RowProgress) -> None:
         try:
             batches = self.watch.timed("read (worker thread)", read_batches(source, chunk_bytes))
             for i, raw in enumerate(prefetch(batches)):
@@ -271,7 +271,7 @@ def run_tables(
     *,
     policy: str = "fail",
     sinks: dict[str, TableSink] | None = None,
-    progress: Progress | None = None,
+    progress: RowProgress | None = None,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     keep_all: bool = False,
     examples_per_type: int = 20,
@@ -297,12 +297,12 @@ def run_all_tables(
     sources: dict[str, list[SourceFile]],
     policy: str,
     sinks: dict[str, TableSink] | None,
-    progress: Progress | None,
+    progress: RowProgress | None,
     chunk_bytes: int,
     log: FindingLog,
 ) -> RunResult:
     """The tables in dependency order, each read, checked and handed to its sink."""
-    progress = progress or Progress.quiet()
+    progress = progress or RowProgress.quiet()
     references: dict[str, KeyIndex | None] = {}
     kept: dict[str, KeyIndex | None] = {}
     context = Context()

@@ -18,10 +18,10 @@ from ptoffact_build.describe.datapackage import FileEntry, datapackage, table_re
 from ptoffact_build.errors import DataInvalid
 from ptoffact_build.pipeline import RunResult, run_tables
 from ptoffact_build.pools import pool, worker_pools
+from ptoffact_build.progress import RowProgress
 from ptoffact_build.read.csv_reader import BUILD_CHUNK_BYTES
 from ptoffact_build.read.readahead import prefetch
 from ptoffact_build.read.sources import SourceFile
-from ptoffact_build.rowprogress import Progress
 from ptoffact_build.schema import TABLES, load_schema, to_arrow
 from ptoffact_build.stopwatch import Stopwatch
 from ptoffact_build.write.files import (
@@ -242,7 +242,7 @@ def build_release(
     *,
     policy: str = "fail",
     report_path: Path | None = None,
-    progress: Progress | None = None,
+    progress: RowProgress | None = None,
     chunk_bytes: int = BUILD_CHUNK_BYTES,
     shard_options: ShardOptions | None = None,
     fetched: dict[str, dict] | None = None,
@@ -259,7 +259,7 @@ def build_release(
     roots = source_roots(source_spec, [s.path for files in sources.values() for s in files])
     out = check_out(out, roots)
     check_report(report_path, out, roots)
-    progress = progress or Progress.quiet()
+    progress = progress or RowProgress.quiet()
     home = nearest_existing(out.parent)
     clean_stale_scratch(home)
     for note in recover_swap(out):
@@ -303,7 +303,7 @@ def finish_release(
     result: RunResult,
     records: list[SourceRecord],
     report_path: Path | None,
-    progress: Progress,
+    progress: RowProgress,
 ) -> None:
     """Write the tables, the report, the card and the datapackage; put the release in place."""
     closed = {}

@@ -17,7 +17,7 @@ import requests
 import urllib3
 
 from ptoffact_build.fetch.portal import Backoff, FetchError, Limits, PortalClient, Transient
-from ptoffact_build.fetch.progress import human_bytes
+from ptoffact_build.progress import human_bytes
 
 PRODUCT = "PTOFFACT"
 READ_SIZE = 64 * 1024
