@@ -29,7 +29,7 @@ from ptoffact_build.errors import (
     Terminated,
     UsageError,
 )
-from ptoffact_build.progress import RowProgress
+from ptoffact_build.progress import RowProgress, bars_ended
 from ptoffact_build.publish.command import (
     add_publish_command,
     add_verify_command,
@@ -336,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser().parse_args(argv)
     try:
-        with sigterm_as_interrupt(), worker_pools():
+        with bars_ended(), sigterm_as_interrupt(), worker_pools():
             return COMMANDS[args.command](args)
     except PtoffactError as error:
         print(f"ptoffact: error: {error}", file=sys.stderr)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 from tqdm import tqdm
@@ -64,6 +65,22 @@ class _Bar(tqdm):
     """A tqdm bar without tqdm's monitor thread (our bars are redrawn on every update)."""
 
     monitor_interval = 0
+
+
+def end_open_bars() -> None:
+    """End every bar still drawn, so that what is printed next starts on a line of its own."""
+    for bar in list(tqdm._instances):
+        if isinstance(bar, _Bar):
+            bar.close()
+
+
+@contextmanager
+def bars_ended() -> Iterator[None]:
+    """Leaving this block, by an error or Ctrl-C too, ends any bar left drawn."""
+    try:
+        yield
+    finally:
+        end_open_bars()
 
 
 class _Reporter:

@@ -148,3 +148,21 @@ def test_a_download_on_a_terminal_draws_a_bar_then_its_notes():
     shown = visible_lines(on_terminal([sys.executable, "-c", script]))
     assert shown[0] == "f.zip: fetching" and shown[2] == "f.zip: verified", shown
     assert re.fullmatch(r"f\.zip: 100%\|.+\| 3\.00MB of 3\.00MB \[.+\]", shown[1]), shown
+
+
+def test_an_error_line_after_an_unfinished_bar_starts_on_a_line_of_its_own():
+    script = (
+        "import sys\n"
+        "from ptoffact_build.progress import RowProgress, bars_ended\n"
+        "try:\n"
+        "    with bars_ended():\n"
+        "        p = RowProgress()\n"
+        "        p.start('citations')\n"
+        "        p.advance(1234, 5000)\n"
+        "        raise KeyboardInterrupt\n"
+        "except KeyboardInterrupt:\n"
+        "    print('ptoffact: interrupted', file=sys.stderr)\n"
+    )
+    shown = visible_lines(on_terminal([sys.executable, "-c", script]))
+    assert len(shown) == 2 and shown[1] == "ptoffact: interrupted", shown
+    assert re.fullmatch(r"citations: 1,234 rows \[.+ rows/s, 5\.0 kB\]", shown[0]), shown
