@@ -8,6 +8,7 @@ import importlib.util
 import io
 import sys
 import zipfile
+from datetime import date
 from pathlib import Path
 from types import ModuleType
 
@@ -42,3 +43,35 @@ def write_rows(path: Path, rows: list[list[str]]) -> Path:
     with open(path, "w", encoding="utf-8", newline="") as stream:
         csv.writer(stream, lineterminator="\n").writerows(rows)
     return path
+
+
+def typed_value(kind: str, text: str) -> object:
+    """A CSV cell as the release should hold it: empty is missing, then by the field's type."""
+    if text == "":
+        return None
+    if kind == "date":
+        return date.fromisoformat(text)
+    if kind == "boolean":
+        return {"1": True, "0": False}[text]
+    if kind == "integer":
+        return int(text)
+    assert kind == "string", kind
+    return text
+
+
+def typed_sample_records(table: str) -> list[dict[str, object]]:
+    """The sample's rows of ``table`` typed by hand from the CSV text, in the CSV's order."""
+    from ptoffact_build.schema import load_schema
+
+    kinds = {f.name: f.type for f in load_schema(table).fields}
+    header, *rows = sample_rows(table)
+    assert header == list(kinds), header
+    return [
+        {n: typed_value(kinds[n], cell) for n, cell in zip(header, row, strict=True)}
+        for row in rows
+    ]
+
+
+def exact(record: dict[str, object]) -> str:
+    """A record as text that tells True from 1 and a date from a string: for comparisons."""
+    return repr(sorted((name, type(value).__name__, value) for name, value in record.items()))
