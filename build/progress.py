@@ -52,8 +52,10 @@ def is_terminal(stream: TextIO | None) -> bool:
         return False
 
 
-def terminal_size(stream: TextIO) -> os.terminal_size:
+def terminal_size(stream: TextIO | None) -> os.terminal_size:
     """The size of the terminal ``stream`` writes to, or :data:`FALLBACK_SIZE`."""
+    if stream is None:
+        return FALLBACK_SIZE
     try:
         size = os.get_terminal_size(stream.fileno())
     except (AttributeError, OSError, ValueError):
@@ -120,7 +122,10 @@ class _Reporter:
 
 
 class RowProgress(_Reporter):
-    """Rows read per table: a bar per table on a terminal, a line every 10 s otherwise."""
+    """Rows read per table: a bar per table on a terminal, a line every 10 s otherwise.
+
+    Writes to ``stream``, stderr when none is given; :meth:`quiet` writes nowhere.
+    """
 
     def __init__(
         self, stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic
@@ -227,18 +232,17 @@ class DownloadProgress(_Reporter):
 
     def update_bar(self, n: int) -> None:
         """Move the bar on by ``n`` bytes (opening it first); close it when complete."""
-        if self.bar is None:
-            self.open_bar(
-                desc=self.name,
-                total=self.total,
-                initial=self.done - n,
-                unit="B",
-                unit_scale=True,
-                unit_divisor=1000,
-                bar_format=DOWNLOAD_BAR_FORMAT,
-                mininterval=DOWNLOAD_BAR_SECONDS,
-            )
-        self.bar.update(n)
+        bar = self.bar or self.open_bar(
+            desc=self.name,
+            total=self.total,
+            initial=self.done - n,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1000,
+            bar_format=DOWNLOAD_BAR_FORMAT,
+            mininterval=DOWNLOAD_BAR_SECONDS,
+        )
+        bar.update(n)
         if self.done >= self.total:
             self.close_bar()
 
