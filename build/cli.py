@@ -30,6 +30,7 @@ from ptoffact_build.errors import (
     Terminated,
     UsageError,
 )
+from ptoffact_build.progress import RowProgress, bars_ended
 from ptoffact_build.publish.command import (
     add_publish_command,
     add_verify_command,
@@ -37,7 +38,6 @@ from ptoffact_build.publish.command import (
     run_verify,
 )
 from ptoffact_build.read.csv_reader import BUILD_CHUNK_BYTES, DEFAULT_CHUNK_BYTES
-from ptoffact_build.rowprogress import Progress
 
 DEFAULT_OUT = Path("dist/ptoffact")
 ODP = "odp"
@@ -161,11 +161,13 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
-def progress_for(args: argparse.Namespace) -> Progress:
-    return Progress.quiet() if getattr(args, "quiet", False) else Progress()
+def progress_for(args: argparse.Namespace) -> RowProgress:
+    return RowProgress.quiet() if getattr(args, "quiet", False) else RowProgress()
 
 
-def fetch_files(args: argparse.Namespace, progress: Progress) -> tuple[list[Path], dict[str, dict]]:
+def fetch_files(
+    args: argparse.Namespace, progress: RowProgress
+) -> tuple[list[Path], dict[str, dict]]:
     """Fetch the product's files (or take them from the cache); their paths and facts."""
     from ptoffact_build.fetch.tables import (
         fetch_tables,
@@ -189,7 +191,7 @@ def fetch_files(args: argparse.Namespace, progress: Progress) -> tuple[list[Path
     return [f.path for f in fetched], facts
 
 
-def resolve(args: argparse.Namespace, progress: Progress):
+def resolve(args: argparse.Namespace, progress: RowProgress):
     """The table sources named by ``--source`` (fetching first for ``odp``)."""
     from ptoffact_build.read.sources import resolve_sources
 
@@ -370,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser().parse_args(argv)
     try:
-        with sigterm_as_interrupt(), worker_pools():
+        with bars_ended(), sigterm_as_interrupt(), worker_pools():
             return COMMANDS[args.command](args)
     except PtoffactError as error:
         print(f"ptoffact: error: {error}", file=sys.stderr)

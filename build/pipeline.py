@@ -27,6 +27,7 @@ from ptoffact_build.check.quirks import quirk_lookups, quirks_for
 from ptoffact_build.check.references import Lookup, Needs, References, needs_of
 from ptoffact_build.errors import UsageError
 from ptoffact_build.pools import pool
+from ptoffact_build.progress import RowProgress
 from ptoffact_build.read.csv_reader import (
     DEFAULT_CHUNK_BYTES,
     EncodingProblem,
@@ -35,7 +36,6 @@ from ptoffact_build.read.csv_reader import (
 )
 from ptoffact_build.read.readahead import prefetch
 from ptoffact_build.read.sources import SourceFile
-from ptoffact_build.rowprogress import Progress
 from ptoffact_build.schema import TABLES, TableSchema, load_schema
 from ptoffact_build.stopwatch import Stopwatch
 
@@ -126,7 +126,7 @@ class TableRun:
         self.keep_kept_keys = self.needs.kept_keys and self.policy == "quarantine"
         self.values: dict[str, list[pa.Array]] = {name: [] for name in self.needs.values}
 
-    def run_file(self, source: SourceFile, chunk_bytes: int, progress: Progress) -> None:
+    def run_file(self, source: SourceFile, chunk_bytes: int, progress: RowProgress) -> None:
         try:
             batches = self.watch.timed("read (worker thread)", read_batches(source, chunk_bytes))
             for i, raw in enumerate(prefetch(batches)):
@@ -310,7 +310,7 @@ def run_tables(
     *,
     policy: str = "fail",
     sinks: Mapping[str, TableSink] | None = None,
-    progress: Progress | None = None,
+    progress: RowProgress | None = None,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     keep_all: bool = False,
     examples_per_type: int = 20,
@@ -336,12 +336,12 @@ def run_all_tables(
     sources: dict[str, list[SourceFile]],
     policy: str,
     sinks: Mapping[str, TableSink] | None,
-    progress: Progress | None,
+    progress: RowProgress | None,
     chunk_bytes: int,
     log: FindingLog,
 ) -> RunResult:
     """The tables in dependency order, each read, checked and handed to its sink."""
-    progress = progress or Progress.quiet()
+    progress = progress or RowProgress.quiet()
     shared = References()
     results: dict[str, TableResult] = {}
     watch = Stopwatch()

@@ -14,9 +14,9 @@ from ptoffact_build.errors import DataInvalid
 from ptoffact_build.jsonfile import write_json
 from ptoffact_build.pipeline import RunResult, run_tables
 from ptoffact_build.pools import worker_pools
+from ptoffact_build.progress import RowProgress
 from ptoffact_build.read.csv_reader import BUILD_CHUNK_BYTES
 from ptoffact_build.read.sources import SourceFile
-from ptoffact_build.rowprogress import Progress
 from ptoffact_build.schema import TABLES
 from ptoffact_build.write.outpath import check_out, check_report, nearest_existing, source_roots
 from ptoffact_build.write.scratch import (
@@ -51,7 +51,7 @@ def build_release(
     *,
     policy: str = "fail",
     report_path: Path | None = None,
-    progress: Progress | None = None,
+    progress: RowProgress | None = None,
     chunk_bytes: int = BUILD_CHUNK_BYTES,
     shard_options: ShardOptions | None = None,
     fetched: dict[str, dict] | None = None,
@@ -68,7 +68,7 @@ def build_release(
     roots = source_roots(source_spec, [s.path for files in sources.values() for s in files])
     out = check_out(out, roots)
     check_report(report_path, out, roots)
-    progress = progress or Progress.quiet()
+    progress = progress or RowProgress.quiet()
     home = nearest_existing(out.parent)
     clean_stale_scratch(home)
     for note in recover_swap(out):
@@ -112,7 +112,7 @@ def finish_release(
     result: RunResult,
     records: list[SourceRecord],
     report_path: Path | None,
-    progress: Progress,
+    progress: RowProgress,
 ) -> None:
     """Write the tables, the report, the card and the datapackage; put the release in place."""
     closed: dict[str, TableFiles] = {}

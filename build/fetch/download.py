@@ -29,7 +29,7 @@ from ptoffact_build.fetch.portal import (
     PortalClient,
     Transient,
 )
-from ptoffact_build.fetch.progress import Progress, human_bytes
+from ptoffact_build.progress import DownloadProgress, human_bytes
 
 CHUNK = 1 << 20
 MAX_HOPS = 5
@@ -186,7 +186,7 @@ def _stream(
     part: Path,
     offset: int,
     size: int,
-    progress: Progress,
+    progress: DownloadProgress,
     limits: Limits,
 ) -> int:
     """Append the body to ``part`` at ``offset`` (never past ``size``); return the bytes written."""
@@ -210,7 +210,7 @@ def save_body(
     part: Path,
     start: int,
     size: int,
-    progress: Progress,
+    progress: DownloadProgress,
     limits: Limits,
 ) -> None:
     """Write one 200/206 answer into ``part``; a clean but short end means a bad file."""
@@ -229,7 +229,7 @@ def save_body(
 
 
 def _one_round(
-    client: PortalClient, file: PortalFile, part: Path, state: _State, progress: Progress
+    client: PortalClient, file: PortalFile, part: Path, state: _State, progress: DownloadProgress
 ) -> None:
     """One request (with its redirects) and the body it brings."""
     start = part_size(part)
@@ -238,7 +238,7 @@ def _one_round(
 
 
 def download(
-    client: PortalClient, file: PortalFile, part: Path, progress: Progress, backoff: Backoff
+    client: PortalClient, file: PortalFile, part: Path, progress: DownloadProgress, backoff: Backoff
 ) -> None:
     """Bring ``part`` to ``file.size`` bytes; a BadFile or FetchSourceError ends the download."""
     state = _State()
@@ -276,7 +276,7 @@ def _stalled(state: _State, part: Path, name: str, limits: Limits) -> None:
         )
 
 
-def _expired(state: _State, progress: Progress, name: str) -> None:
+def _expired(state: _State, progress: DownloadProgress, name: str) -> None:
     """Forget the signed URL, so the next round asks the API for a fresh redirect."""
     state.signed = None
     state.expired += 1
@@ -285,7 +285,7 @@ def _expired(state: _State, progress: Progress, name: str) -> None:
     progress.note("the signed URL expired; asking the API for a fresh one")
 
 
-def _restart(state: _State, part: Path, progress: Progress, name: str) -> None:
+def _restart(state: _State, part: Path, progress: DownloadProgress, name: str) -> None:
     """Drop the ``.part`` after an answer that cannot continue it."""
     state.restarts += 1
     if state.restarts > MAX_RESTARTS:

@@ -18,7 +18,7 @@ import urllib3
 
 from ptoffact_build.errors import FetchSourceError
 from ptoffact_build.fetch.portal import Backoff, Limits, PortalClient, Transient
-from ptoffact_build.fetch.progress import human_bytes
+from ptoffact_build.progress import human_bytes
 
 PRODUCT = "PTOFFACT"
 READ_SIZE = 64 * 1024

@@ -34,7 +34,7 @@ from ptoffact_build.fetch.portal import (
     check_api_url,
     public_url,
 )
-from ptoffact_build.fetch.progress import Progress, human_bytes
+from ptoffact_build.progress import DownloadProgress, human_bytes
 from ptoffact_build.schema import TABLES
 
 DEFAULT_API_URL = "https://api.uspto.gov"
@@ -129,7 +129,7 @@ class _Job:
         self.stream.flush()
 
 
-def _download_verified(job: _Job, file: PortalFile, part: Path, progress: Progress) -> str:
+def _download_verified(job: _Job, file: PortalFile, part: Path, progress: DownloadProgress) -> str:
     """Download ``file`` into ``part`` and verify it; return its sha256.
 
     A ``.part`` left by an earlier run is resumed; if the result fails verification, it is
@@ -162,7 +162,7 @@ def _fetch_one(job: _Job, table: str, file: PortalFile) -> FetchedFile:
         part.unlink(missing_ok=True)
     elif final.exists():
         os.replace(final, part)  # unrecorded: check it like a download, without a request
-    progress = Progress(job.stream, file.name, file.size)
+    progress = DownloadProgress(job.stream, file.name, file.size)
     progress.note(f"fetching {human_bytes(file.size)} for {table}")
     sha256 = _download_verified(job, file, part, progress)
     os.replace(part, final)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import frictionless
 import pytest
-from frictionless_helpers import frictionless_findings, ptoffact_findings
 
-from conftest import write_rows
+from frictionless_helpers import frictionless_findings, ptoffact_findings
+from helpers import write_rows
 from ptoffact_build.pipeline import run_tables
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.schema import TABLES, load_schema

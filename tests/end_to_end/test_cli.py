@@ -9,13 +9,27 @@ from pathlib import Path
 
 import pytest
 
-from conftest import sample_rows, write_rows
+from helpers import exact, sample_rows, typed_sample_records, write_rows
 from ptoffact_build.cli import main
+from ptoffact_build.schema import TABLES
+
+
+def counts(**changed: int) -> str:
+    """``office_actions 1,000, rejections 2,449, citations 10,629`` (the sample's rows)."""
+    rows = {t: changed.get(t, len(sample_rows(t)) - 1) for t in TABLES}
+    return ", ".join(f"{t} {n:,}" for t, n in rows.items())
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "ptoffact_build.cli", *args]
     return subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+
+
+def referring(table: str, ifw_number: str) -> int:
+    """How many of the sample's rows of ``table`` belong to Office action ``ifw_number``."""
+    header, *rows = sample_rows(table)
+    column = header.index("ifw_number")
+    return sum(row[column] == ifw_number for row in rows)
 
 
 def corrupt_date(files: dict[str, Path]) -> None:
@@ -29,10 +43,12 @@ def test_build_and_validate_the_sample(tmp_path: Path) -> None:
     done = run_cli("build", "--source", "sample", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "office_actions" in done.stderr and "rows/s" in done.stderr
+    assert done.stdout == f"release written to {out} ({counts()})\n"
     assert (out / "datapackage.json").is_file()
     report = tmp_path / "report.json"
     done = run_cli("validate", "--source", "sample", "--report", str(report))
     assert done.returncode == 0
+    assert done.stdout == f"valid: {counts()}\n"
     assert json.loads(report.read_text())["valid"] is True
 
 
@@ -42,7 +58,8 @@ def test_invalid_data_exits_1_with_one_line(tmp_path: Path, sample_csvs) -> None
     done = run_cli(
         "validate", "--source", str(sample_csvs["office_actions"].parent), "--report", str(report)
     )
-    assert done.returncode == 1
+    assert done.returncode == 1 and done.stdout == ""
+    assert "1 validation error(s); first: " in done.stderr
     assert "office_actions.csv, row 10, column mail_dt: type-error" in done.stderr
     assert "Traceback" not in done.stderr
     found = json.loads(report.read_text())["tables"]["office_actions"]["errors"]
@@ -69,8 +86,14 @@ def test_quarantine_exits_0(tmp_path: Path, sample_csvs) -> None:
         "quarantine",
     )
     assert done.returncode == 0, done.stderr
-    assert "office_actions 999," in done.stdout and "rows quarantined" in done.stdout
-    assert (out / "quarantine" / "office_actions.csv").is_file()
+    bad_action = sample_rows("office_actions")[9][1]
+    orphans = referring("rejections", bad_action)  # rejections must refer to an action we keep
+    assert orphans > 0
+    kept = len(sample_rows("rejections")) - 1 - orphans
+    summary = f"({counts(office_actions=999, rejections=kept)}; {1 + orphans} rows quarantined)"
+    assert done.stdout == f"release written to {out} {summary}\n"
+    lines = (out / "quarantine" / "office_actions.csv").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and "31/12/2016" in lines[1]
 
 
 @pytest.mark.parametrize(
@@ -102,9 +125,16 @@ def test_generated_files_are_fresh() -> None:
 
 def test_load_prints_each_table(sample_release: Path, capsys) -> None:
     assert main(["load", str(sample_release)]) == 0
-    printed = capsys.readouterr().out
-    for table in ("office_actions", "rejections", "citations"):
-        assert f"{table}: " in printed
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":", 1)[0] for line in lines] == list(TABLES)
+    for table, line in zip(TABLES, lines, strict=True):
+        rows, first = line.removeprefix(f"{table}: ").split("; first row: ")
+        assert rows == f"{len(sample_rows(table)) - 1:,} rows"
+        records = typed_sample_records(table)
+        smallest = min((r["app_id"], r["ifw_number"] or "") for r in records)
+        candidates = [r for r in records if (r["app_id"], r["ifw_number"] or "") == smallest]
+        as_printed = [json.loads(json.dumps(r, default=str)) for r in candidates]
+        assert exact(json.loads(first)) in map(exact, as_printed), first
 
 
 def test_load_of_a_missing_release_is_a_usage_error(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import sample_rows, write_rows
+from helpers import sample_rows, write_rows
 from ptoffact_build.cli import main
 from ptoffact_build.read.sources import sample_dir
 

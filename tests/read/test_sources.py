@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import sample_rows, write_rows
+from helpers import sample_rows, write_rows
 from ptoffact_build.errors import SourceError, UsageError
 from ptoffact_build.pipeline import run_tables
 from ptoffact_build.read.csv_reader import iter_chunks, last_record_end

@@ -9,15 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from frictionless_helpers import csv_bytes, frictionless_findings, ptoffact_findings, sample_records
 
+from frictionless_helpers import csv_bytes, frictionless_findings, ptoffact_findings, sample_records
 from ptoffact_build.describe.datapackage import CSV_DIALECT
 from ptoffact_build.errors import DataInvalid
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.release import build_release
 from ptoffact_build.schema import TABLES
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

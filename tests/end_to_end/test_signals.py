@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import load_benchmark
+from helpers import load_benchmark
 from ptoffact_build.cli import main
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 60
 
 # Raise KeyboardInterrupt right after a thread of the given name prefix has started, as a

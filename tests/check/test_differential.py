@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from frictionless_helpers import csv_bytes, frictionless_findings, normalise, sample_records
 
+from frictionless_helpers import csv_bytes, frictionless_findings, normalise, sample_records
 from ptoffact_build.pipeline import run_tables
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.schema import TABLES, load_schema

@@ -22,7 +22,6 @@ from ptoffact_build.fetch import cache as cache_module
 from ptoffact_build.fetch import portal as portal_module
 from ptoffact_build.fetch.listing import PortalFile, parse_name, select_files
 from ptoffact_build.fetch.portal import Backoff, PortalClient, Transient, retry_after_seconds
-from ptoffact_build.fetch.progress import Progress
 from ptoffact_build.fetch.tables import (
     FetchedFile,
     FetchError,
@@ -562,42 +561,6 @@ def test_api_url_and_cache_dir_precedence(tmp_path):
 def test_bad_format_or_table_is_a_usage_error(run):
     run.fails(2, fmt="parquet")
     run.fails(2, tables=("claims",))
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_progress_plain_lines_every_ten_percent():
-    out, clock = io.StringIO(), _Clock()
-    progress = Progress(out, "f.zip", 1000, clock=clock)
-    for _ in range(100):
-        clock.now += 0.01
-        progress.update(10)
-    lines = out.getvalue().splitlines()
-    assert len(lines) == 10 and lines[-1].startswith("f.zip: 1.0 kB of 1.0 kB (100%)")
-    assert "/s" in lines[0] and "left" in lines[0]
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_progress_on_a_terminal_is_one_updating_line():
-    out, clock = _Terminal(), _Clock()
-    progress = Progress(out, "f.zip", 10_000_000, clock=clock)
-    for _ in range(10):
-        clock.now += 1
-        progress.update(1_000_000)
-    progress.note("done")
-    text = out.getvalue()
-    assert text.count("\r") == 10 and text.count("\n") == 2
-    assert "1.0 MB/s" in text and "0:00:01 left" in text
 
 
 def test_a_listing_that_is_not_json_or_holds_no_product(run, portal):

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-from frictionless_helpers import csv_bytes, sample_records
 
+from frictionless_helpers import csv_bytes, sample_records
 from ptoffact_build.check.findings import FindingBlock, FindingLog, FindingsFile
 from ptoffact_build.schema import TABLES
 

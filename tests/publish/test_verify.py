@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import sample_rows, write_rows
+from helpers import sample_rows, write_rows
 from ptoffact_build.cli import main
 
 SHARD = "data/citations/train-00000-of-00001.parquet"

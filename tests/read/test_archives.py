@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import sample_rows
+from helpers import sample_rows
 from ptoffact_build.errors import SourceError
 from ptoffact_build.pipeline import run_tables
 from ptoffact_build.read.sources import SourceFile, resolve_sources

@@ -9,7 +9,7 @@ from pathlib import Path
 import datasets
 import pytest
 
-from conftest import sample_rows, write_rows
+from helpers import sample_rows, write_rows
 from ptoffact_build.errors import DataInvalid
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.release import build_release

@@ -1,0 +1,77 @@
+"""Helpers shared by the tests (import as ``helpers``): the sample's records, CSV writing,
+the benchmark scripts as modules, the repository root."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import sys
+import zipfile
+from datetime import date
+from pathlib import Path
+from types import ModuleType
+
+from ptoffact_build.read.sources import sample_dir
+
+REPO = Path(__file__).resolve().parent.parent
+"""The repository root."""
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """Import ``benchmarks/<name>.py`` whether or not the repository root is on sys.path."""
+    module_name = f"ptoffact_benchmarks_{name}"
+    if module_name not in sys.modules:
+        location = REPO / "benchmarks" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(module_name, location)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
+
+
+def sample_rows(table: str) -> list[list[str]]:
+    """The sample's CSV records of a table, header first."""
+    with zipfile.ZipFile(sample_dir() / f"{table}.csv.zip") as archive:
+        text = archive.read(f"{table}.csv").decode("utf-8")
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> Path:
+    """Write records as the distribution does (minimal quoting, LF)."""
+    with open(path, "w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream, lineterminator="\n").writerows(rows)
+    return path
+
+
+def typed_value(kind: str, text: str) -> object:
+    """A CSV cell as the release should hold it: empty is missing, then by the field's type."""
+    if text == "":
+        return None
+    if kind == "date":
+        return date.fromisoformat(text)
+    if kind == "boolean":
+        return {"1": True, "0": False}[text]
+    if kind == "integer":
+        return int(text)
+    assert kind == "string", kind
+    return text
+
+
+def typed_sample_records(table: str) -> list[dict[str, object]]:
+    """The sample's rows of ``table`` typed by hand from the CSV text, in the CSV's order."""
+    from ptoffact_build.schema import load_schema
+
+    kinds = {f.name: f.type for f in load_schema(table).fields}
+    header, *rows = sample_rows(table)
+    assert header == list(kinds), header
+    return [
+        {n: typed_value(kinds[n], cell) for n, cell in zip(header, row, strict=True)}
+        for row in rows
+    ]
+
+
+def exact(record: dict[str, object]) -> str:
+    """A record as text that tells True from 1 and a date from a string: for comparisons."""
+    return repr(sorted((name, type(value).__name__, value) for name, value in record.items()))
