@@ -15,7 +15,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, Self
 
 from ptoffact_build.errors import SourceError
 
@@ -64,7 +64,20 @@ class Readable(Protocol):
     def close(self) -> None: ...
 
 
-class MemberReader:
+class ClosesOnExit:
+    """A stream usable in ``with``: leaving the block closes it."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class MemberReader(ClosesOnExit):
     """A read-only stream of one stored or deflated zip member, checked as it ends.
 
     Each inflation step returns at most ``PIECE_BYTES``; unread input waits in the
@@ -135,14 +148,8 @@ class MemberReader:
     def close(self) -> None:
         self.raw.close()
 
-    def __enter__(self) -> MemberReader:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class RatioLimited:
+class RatioLimited(ClosesOnExit):
     """A stream that stops with a :class:`SourceError` once it inflates past ``MAX_INFLATION``.
 
     The bytes inflated so far are compared with the compressed bytes read so far, as told by
@@ -187,12 +194,6 @@ class RatioLimited:
 
     def close(self) -> None:
         self.stream.close()
-
-    def __enter__(self) -> RatioLimited:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class ShortReads:

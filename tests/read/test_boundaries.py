@@ -8,8 +8,8 @@ import random
 from pathlib import Path
 
 import pytest
-from test_conformance import frictionless_findings, ptoffact_findings
 
+from frictionless_helpers import frictionless_findings, ptoffact_findings
 from ptoffact_build.read import records
 from ptoffact_build.read.csv_reader import iter_chunks, read_csv_file
 from ptoffact_build.read.sources import SourceFile
