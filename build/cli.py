@@ -26,6 +26,7 @@ from ptoffact_build.errors import (
     EXIT_OK,
     EXIT_TERMINATED,
     EXIT_USAGE,
+    DataInvalid,
     PtoffactError,
     Terminated,
     UsageError,
@@ -239,6 +240,7 @@ def run_validate(args: argparse.Namespace) -> int:
     from ptoffact_build.describe.report import report_json, source_records
     from ptoffact_build.jsonfile import write_json
     from ptoffact_build.pipeline import run_tables
+    from ptoffact_build.release import invalid_message
     from ptoffact_build.write.outpath import check_report, source_roots
 
     check_report(args.report)
@@ -259,13 +261,8 @@ def run_validate(args: argparse.Namespace) -> int:
         )
     if args.report:
         write_json(args.report, report_json(result, source_records(sources, facts)))
-    if result.log.total:
-        first = result.log.first()
-        assert first is not None  # the log holds examples when it counts errors
-        print(
-            f"{result.log.total:,} validation error(s); first: {first.one_line()}", file=sys.stderr
-        )
-        return EXIT_INVALID
+    if result.log.total:  # the same line as build gives, less the word on the release
+        raise DataInvalid(invalid_message(result, args.report, building=False))
     rows = ", ".join(f"{t} {r.rows_valid:,}" for t, r in result.tables.items())
     print(f"valid: {rows}")
     return EXIT_OK
@@ -325,12 +322,7 @@ def run_load(args: argparse.Namespace) -> int:
 
     if not (args.release / "README.md").is_file():
         raise UsageError(f"{args.release}: not a release folder (run `ptoffact build` first)")
-    summary = {}
     for table, dataset in load_release(args.release).items():
-        summary[table] = {
-            "rows": dataset.num_rows,
-            "features": {k: str(v.dtype) for k, v in dataset.features.items()},
-        }
         print(
             f"{table}: {dataset.num_rows:,} rows; first row: {json.dumps(dataset[0], default=str)}"
         )

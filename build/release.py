@@ -142,12 +142,14 @@ def remove_scratch_files(folder: Path) -> None:
         shutil.rmtree(folder)
 
 
-def invalid_message(result: RunResult, report: Path) -> str:
-    """One line: how many findings, the first of them, and where the report is."""
+def invalid_message(result: RunResult, report: Path | None, building: bool = True) -> str:
+    """One line, the same for ``build`` and ``validate``: how many findings, the first of them,
+    whether a release was written (``build`` only) and where the report is."""
     first = result.log.first()
     head = (
         f"{result.log.total:,} validation error(s); first: {first.one_line()}"
         if first
         else "validation failed"
     )
-    return f"{head}; no release written; report: {report}"
+    parts = [head] + (["no release written"] if building else [])
+    return "; ".join(parts + ([f"report: {report}"] if report else []))

@@ -146,6 +146,6 @@ def test_a_bad_byte_in_a_row_of_the_wrong_width_is_a_finding(tables, tmp_path: P
     )
     assert done.returncode == 1
     assert done.stderr.strip() == (
-        "1 validation error(s); first: citations.csv, row 5: encoding-error: "
+        "ptoffact: error: 1 validation error(s); first: citations.csv, row 5: encoding-error: "
         "bytes that are not UTF-8"
     )

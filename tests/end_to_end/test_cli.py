@@ -52,6 +52,28 @@ def test_build_and_validate_the_sample(tmp_path: Path) -> None:
     assert json.loads(report.read_text())["valid"] is True
 
 
+def test_build_and_validate_report_invalid_data_the_same_way(tmp_path: Path, sample_csvs) -> None:
+    """One line each, the same findings and report; build adds only that no release was written."""
+    corrupt_date(sample_csvs)
+    source = str(sample_csvs["office_actions"].parent)
+    checked = run_cli(
+        "validate", "--quiet", "--source", source, "--report", str(tmp_path / "v.json")
+    )
+    out, report = str(tmp_path / "rel"), str(tmp_path / "b.json")
+    built = run_cli("build", "--quiet", "--source", source, "--out", out, "--report", report)
+    assert checked.returncode == built.returncode == 1
+    first = (
+        "ptoffact: error: 1 validation error(s); first: office_actions.csv, row 10, column mail_dt"
+    )
+    assert checked.stderr.startswith(first) and built.stderr.startswith(first)
+    assert checked.stderr.strip().endswith(f"; report: {tmp_path / 'v.json'}")
+    assert built.stderr.strip().endswith(f"; no release written; report: {tmp_path / 'b.json'}")
+    assert checked.stderr.count("\n") == 1 and built.stderr.count("\n") == 1
+    reports = [json.loads((tmp_path / n).read_text())["tables"] for n in ("v.json", "b.json")]
+    assert reports[0]["office_actions"]["errors"] == reports[1]["office_actions"]["errors"]
+    assert not (tmp_path / "rel").exists()
+
+
 def test_invalid_data_exits_1_with_one_line(tmp_path: Path, sample_csvs) -> None:
     corrupt_date(sample_csvs)
     report = tmp_path / "report.json"
