@@ -1,1 +1,1 @@
-"""check"""
+"""Checking batches against the Table Schemas: types, constraints, keys, findings, quirks."""

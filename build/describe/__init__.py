@@ -1,1 +1,1 @@
-"""describe"""
+"""Describing a release: datapackage, data dictionary, dataset card, validation report."""

@@ -1,1 +1,1 @@
-"""read"""
+"""Reading source files into Arrow batches of text with exact row numbers."""
