@@ -85,6 +85,7 @@ class QuirkMeasure(Protocol):
 class OfficeActionQuirks:
     """Date range, pre-2008 dates, same-day duplicate actions, odd art units and classes."""
 
+    lookups: ClassVar[dict[str, Lookup]] = {}  # needs nothing from other tables
     first: date | None = None
     last: date | None = None
     before_2008: int = 0
@@ -93,7 +94,6 @@ class OfficeActionQuirks:
     uspc_class_lengths: Counter = field(default_factory=Counter)
     document_codes: Counter = field(default_factory=Counter)
     same_day: DuplicateCounter = field(default_factory=DuplicateCounter)
-    lookups: ClassVar[dict[str, Lookup]] = {}
 
     def observe(self, batch: pa.RecordBatch) -> None:
         dates = batch.column("mail_dt")
@@ -160,6 +160,10 @@ class RejectionQuirks:
 class CitationQuirks:
     """Citations of unknown applications or actions, repeated pairs, vocabularies."""
 
+    lookups: ClassVar[dict[str, Lookup]] = {  # filled in from the Office actions
+        "known_app_ids": Lookup("office_actions", "app_id"),
+        "known_ifw_numbers": Lookup("office_actions", "ifw_number"),
+    }
     known_app_ids: KeyIndex | None = None
     known_ifw_numbers: KeyIndex | None = None
     app_id_unknown: int = 0
@@ -168,10 +172,6 @@ class CitationQuirks:
     action_types: Counter = field(default_factory=Counter)
     parsed_lengths: Counter = field(default_factory=Counter)
     pairs: DuplicateCounter = field(default_factory=DuplicateCounter)
-    lookups: ClassVar[dict[str, Lookup]] = {
-        "known_app_ids": Lookup("office_actions", "app_id"),
-        "known_ifw_numbers": Lookup("office_actions", "ifw_number"),
-    }
 
     def observe(self, batch: pa.RecordBatch) -> None:
         app_id, ifw = batch.column("app_id"), batch.column("ifw_number").drop_null()

@@ -20,6 +20,7 @@ from filelock import FileLock, Timeout
 from ptoffact_build.errors import FetchSourceError
 from ptoffact_build.fetch.listing import parse_name
 from ptoffact_build.hashing import file_sha256
+from ptoffact_build.jsonfile import write_json
 
 MANIFEST = "manifest.json"
 LOCK = ".lock"
@@ -71,7 +72,7 @@ def _write_manifest(cache_dir: Path, files: dict[str, dict[str, Any]]) -> None:
     path = Path(cache_dir) / MANIFEST
     tmp = path.with_name(MANIFEST + ".tmp")
     body = {"version": MANIFEST_VERSION, "files": dict(sorted(files.items()))}
-    tmp.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    write_json(tmp, body)
     os.replace(tmp, path)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from ptoffact_build.errors import EXIT_INVALID, EXIT_OK, UsageError
 from ptoffact_build.publish.files import release_files
@@ -20,19 +21,26 @@ do not match their recorded sha256 (nothing is uploaded); 4 the Hub or the netwo
 (the one commit either landed whole or not at all)."""
 
 
+def release_command(
+    commands: argparse._SubParsersAction, name: str, purpose: str, **details: Any
+) -> argparse.ArgumentParser:
+    """A sub-command that takes a release folder as its one positional argument."""
+    command = commands.add_parser(name, help=purpose, **details)
+    command.add_argument("release", type=Path, metavar="RELEASE", help="the release folder")
+    return command
+
+
 def add_publish_command(commands: argparse._SubParsersAction) -> None:
-    publish = commands.add_parser(
+    publish = release_command(
+        commands,
         "publish",
-        help="upload a release to a Hugging Face Hub dataset repository in one commit",
+        "upload a release to a Hugging Face Hub dataset repository in one commit",
         description="Verify a release folder (as `ptoffact verify` does), then upload all of it\n"
         "(hidden scratch aside) to a Hugging Face Hub dataset repository in one commit,\n"
         "and tag that commit. Unchanged files are not uploaded again; an unchanged release\n"
         "makes no commit.",
         epilog=PUBLISH_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    publish.add_argument(
-        "release", type=Path, metavar="RELEASE", help="the release folder `ptoffact build` wrote"
     )
     publish.add_argument(
         "--repo",
@@ -62,14 +70,14 @@ def add_publish_command(commands: argparse._SubParsersAction) -> None:
 
 
 def add_verify_command(commands: argparse._SubParsersAction) -> None:
-    verify = commands.add_parser(
+    release_command(
+        commands,
         "verify",
-        help="check a release's files against their recorded sizes and sha256",
+        "check a release's files against their recorded sizes and sha256",
         description="Check every file a release records (datapackage.json and SHA256SUMS if "
         "present). Exit 0 when all match, 1 naming each file that differs or is missing, 2 when "
         "the folder is not a release.",
     )
-    verify.add_argument("release", type=Path, metavar="RELEASE", help="the release folder")
 
 
 def default_tag(release: Path) -> str:
