@@ -138,7 +138,7 @@ def finish_release(
     card = render_card(result, records, str(out), parquet_bytes)
     card = stamp_build(card, build, {t: data_id(closed[t].shards) for t in TABLES})
     (work / "README.md").write_text(card, encoding="utf-8")
-    # last: its list of the folder's entries marks the folder as a release
+    # the marker: its list of the folder's entries (SHA256SUMS too) marks it as a release
     package = release_datapackage(work, closed, result, records, release_entries(work))
     package["ptoffact"]["build_id"] = build
     write_json(work / RELEASE_MARK, package)
