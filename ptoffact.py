@@ -15,10 +15,11 @@ source files directly; since ``datasets`` 4 a loading script cannot be passed to
 
 from __future__ import annotations
 
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import datasets
 import pyarrow as pa
@@ -51,10 +52,23 @@ def arrow_schema(table: str) -> pa.Schema:
 
 
 def load_release(
-    release: str | Path, tables: tuple[str, ...] = TABLES
-) -> dict[str, datasets.Dataset]:
-    """Every table of a release folder (or Hub repo), loaded with ``datasets.load_dataset``."""
-    return {t: datasets.load_dataset(str(release), t, split="train") for t in tables}
+    release: str | Path, tables: str | Iterable[str] | None = None, **kwargs: Any
+) -> dict[str, datasets.Dataset | datasets.IterableDataset]:
+    """Tables of a release folder (or Hub repo) by name, each loaded with
+    ``datasets.load_dataset(release, table, split="train", **kwargs)``.
+
+    ``tables`` is one table's name, several, or None for every table; ``kwargs`` go to
+    ``load_dataset``, e.g. ``streaming=True``, ``columns=["app_id", "mail_dt"]`` or
+    ``filters=[("alice_in", "==", True)]``, or another ``split``.
+    """
+    names = (
+        list(TABLES) if tables is None else [tables] if isinstance(tables, str) else list(tables)
+    )
+    unknown = [t for t in names if t not in TABLES]
+    if unknown:
+        raise ValueError(f"no such table: {', '.join(unknown)} (tables: {', '.join(TABLES)})")
+    kwargs.setdefault("split", "train")
+    return {t: datasets.load_dataset(str(release), t, **kwargs) for t in names}
 
 
 class PtoffactConfig(datasets.BuilderConfig):
@@ -113,10 +127,26 @@ class Ptoffact(datasets.ArrowBasedBuilder):
 
     def _read_sources(self, where: str) -> Iterator[tuple[Key, pa.Table]]:
         """Validate the source files (fail on any error) into a temporary release; read it."""
-        from ptoffact_build.read.sources import resolve_sources
-        from ptoffact_build.release import build_release
-
         with tempfile.TemporaryDirectory(prefix="ptoffact-") as tmp:
             out = Path(tmp) / "release"
-            build_release(resolve_sources([where]), out)
+            build_keeping_report(where, out)
             yield from self._read_shards(release_shards(out, self.config.name))
+
+
+def build_keeping_report(where: str, out: Path) -> None:
+    """Build a release of the sources at ``where`` into ``out``. When they are invalid, the
+    error names the validation report, kept in a folder of its own in the system's temporary
+    folder (the release's temporary folder is removed with it); otherwise none is left."""
+    from ptoffact_build.errors import DataInvalid
+    from ptoffact_build.read.sources import resolve_sources
+    from ptoffact_build.release import REPORT_NAME, build_release
+
+    kept = Path(tempfile.mkdtemp(prefix="ptoffact-report-"))
+    try:
+        build_release(resolve_sources([where]), out, report_path=kept / REPORT_NAME)
+    except DataInvalid:
+        raise  # its message names the report in ``kept``
+    except BaseException:
+        shutil.rmtree(kept, ignore_errors=True)
+        raise
+    shutil.rmtree(kept, ignore_errors=True)

@@ -6,8 +6,9 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from ptoffact_build.buildid import build_id, data_id, parquet_metadata
 from ptoffact_build.check.keys import spill_into
-from ptoffact_build.describe.card import render_card
+from ptoffact_build.describe.card import render_card, stamp_build
 from ptoffact_build.describe.datapackage import release_datapackage
 from ptoffact_build.describe.report import SourceRecord, report_json, source_records
 from ptoffact_build.errors import DataInvalid
@@ -29,15 +30,17 @@ from ptoffact_build.write.scratch import (
     swap_into_place,
 )
 from ptoffact_build.write.sink import SPILL, ReleaseSink, ShardOptions, TableFiles
+from ptoffact_build.write.sums import SUMS, write_sums
 
 REPORT_NAME = "validation_report.json"
 
 
 def release_entries(root: Path) -> list[str]:
     """What the release folder holds at its top: the marker that a later build may replace
-    it (see :mod:`.write.scratch`), and may delete nothing else."""
+    it (see :mod:`.write.scratch`), and may delete nothing else. SHA256SUMS is written after
+    the marker, so it is listed before it exists."""
     names = {e.name for e in root.iterdir()} - {SCRATCH_MARK, SPILL}
-    return sorted(names | {RELEASE_MARK})
+    return sorted(names | {RELEASE_MARK, SUMS})
 
 
 def failed_report_path(out: Path) -> Path:
@@ -75,14 +78,16 @@ def build_release(
         progress.note(note)
         out = check_out(out, roots)
     records = source_records(sources, fetched)
+    shard_options = shard_options or ShardOptions()
+    build = build_id(records, policy, shard_options.shard_bytes, shard_options.row_group_bytes)
     with worker_pools():
         work = make_scratch(home, out.name)
         sinks: dict[str, ReleaseSink] = {}
         try:
             with spill_into(work / SPILL):
-                sinks.update(
-                    (t, ReleaseSink(work, t, shard_options or ShardOptions())) for t in TABLES
-                )
+                sinks.update((t, ReleaseSink(work, t, shard_options)) for t in TABLES)
+                for sink in sinks.values():
+                    sink.parquet.key_value = parquet_metadata(build)
                 result = run_tables(
                     sources,
                     policy=policy,
@@ -97,7 +102,7 @@ def build_release(
                 failed = report_path or failed_report_path(out)
                 write_json(failed, report)
                 raise DataInvalid(invalid_message(result, failed))
-            finish_release(work, out, sinks, result, records, report_path, progress)
+            finish_release(work, out, sinks, result, records, report_path, progress, build)
             return result
         finally:
             for sink in sinks.values():
@@ -113,8 +118,10 @@ def finish_release(
     records: list[SourceRecord],
     report_path: Path | None,
     progress: RowProgress,
+    build: str = "",
 ) -> None:
-    """Write the tables, the report, the card and the datapackage; put the release in place."""
+    """Write the tables, the report, the card, the datapackage and SHA256SUMS (last: it covers
+    every other file); put the release in place."""
     closed: dict[str, TableFiles] = {}
     for table in TABLES:
         rows = result.tables[table].rows_valid
@@ -129,10 +136,13 @@ def finish_release(
         write_json(report_path, report)
     parquet_bytes = {t: closed[t].parquet_bytes for t in TABLES}
     card = render_card(result, records, str(out), parquet_bytes)
+    card = stamp_build(card, build, {t: data_id(closed[t].shards) for t in TABLES})
     (work / "README.md").write_text(card, encoding="utf-8")
-    # last: its list of the folder's entries marks the folder as a release
+    # the marker: its list of the folder's entries (SHA256SUMS too) marks it as a release
     package = release_datapackage(work, closed, result, records, release_entries(work))
+    package["ptoffact"]["build_id"] = build
     write_json(work / RELEASE_MARK, package)
+    write_sums(work, skip=[SCRATCH_MARK])  # the marker goes when the release is put in place
     swap_into_place(work, out)
 
 

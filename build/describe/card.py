@@ -219,3 +219,19 @@ def card_body(result: RunResult, sources: list[SourceRecord], where: str) -> str
         "",
     ]
     return "\n".join(body)
+
+
+def stamp_build(card: str, build: str, data_ids: dict[str, str]) -> str:
+    """The card with each config's ``description`` naming the build id and a digest of the
+    table's Parquet bytes (:mod:`ptoffact_build.buildid`).
+
+    ``datasets`` keys its cache of a local folder on the card's YAML only (the configs'
+    parameters and ``dataset_info``), never on the files; ``description`` is a builder config
+    parameter it reads into that key, so a release rebuilt in place with other data loads its
+    new rows, while the shards keep the Hub's names and ``hf://`` paths.
+    """
+    parsed = DatasetCard(card)
+    for config in parsed.data.configs or []:
+        table = config["config_name"]
+        config["description"] = f"ptoffact build {build}, Parquet data {data_ids[table]}"
+    return str(parsed)

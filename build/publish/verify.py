@@ -95,24 +95,28 @@ def recorded_files(release: Path) -> list[Recorded]:
 
 
 def problems(release: Path, records: list[Recorded]) -> list[str]:
-    """One line per recorded file that is missing or differs; empty when all match."""
-    found, digests = [], {}
+    """One line per recorded file that is missing or differs (the first problem found for a
+    file both records name); empty when all match."""
+    found: dict[str, str] = {}
+    digests: dict[str, str] = {}
     for entry in records:
+        if entry.path in found:
+            continue
         path = release / entry.path
         if not path.is_file():
-            found.append(f"{entry.path}: missing")
+            found[entry.path] = f"{entry.path}: missing"
             continue
         size = path.stat().st_size
         if entry.size is not None and size != entry.size:
-            found.append(f"{entry.path}: {size:,} bytes, recorded {entry.size:,}")
+            found[entry.path] = f"{entry.path}: {size:,} bytes, recorded {entry.size:,}"
             continue
         if entry.path not in digests:
             digests[entry.path] = file_sha256(path)
         if digests[entry.path] != entry.sha256:
-            found.append(
+            found[entry.path] = (
                 f"{entry.path}: sha256 {digests[entry.path]} differs from the recorded one"
             )
-    return list(dict.fromkeys(found))
+    return list(found.values())
 
 
 class ReleaseMismatch(SourceError):

@@ -19,7 +19,8 @@ class ParquetShards:
     """Writes a table as ``train-XXXXX-of-YYYYY.parquet`` shards of bounded size.
 
     Row groups hold a fixed number of rows, set from the first batch's bytes per row, so
-    the same source always gives the same files.
+    the same source always gives the same files. Each file's key-value metadata holds
+    ``key_value`` (the ptoffact version and build id, set by the release).
     """
 
     folder: Path
@@ -33,6 +34,7 @@ class ParquetShards:
     writer: pq.ParquetWriter | None = None
     shard_rows: list[int] = field(default_factory=list)
     shard_bytes_in: int = 0
+    key_value: dict[str, str] = field(default_factory=dict)  # e.g. the ptoffact build id
 
     def write(self, batch: pa.RecordBatch) -> None:
         """Add rows; full row groups are written as soon as they are complete."""
@@ -83,6 +85,8 @@ class ParquetShards:
 
     def close_shard(self) -> None:
         if self.writer is not None:
+            if self.key_value:
+                self.writer.add_key_value_metadata(self.key_value)
             self.writer.close()
             self.writer = None
 

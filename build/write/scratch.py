@@ -12,12 +12,13 @@ the old release back (:func:`recover_swap`); one killed after both removes the o
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
-import tempfile
 from pathlib import Path
 
 from ptoffact_build.errors import UsageError
@@ -58,11 +59,25 @@ def foreign_entries(folder: Path) -> list[str]:
     return sorted(e.name for e in folder.iterdir() if e.name not in entries)
 
 
+def new_folder(where: Path, prefix: str) -> Path:
+    """A new folder ``<prefix><random>`` in ``where``, its mode set by the umask like any
+    folder the user makes (``tempfile.mkdtemp`` would make it 0700, and the scratch folder
+    becomes the release, which others may need to read)."""
+    for _ in range(100):
+        folder = where / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise FileExistsError(errno.EEXIST, "no unused scratch folder name", str(where))
+
+
 def make_scratch(where: Path, stem: str) -> Path:
     """A new scratch folder in ``where`` (made if needed), marked as this process's."""
     try:
         where.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix=f".{stem}.building-{os.getpid()}-", dir=where))
+        folder = new_folder(where, f".{stem}.building-{os.getpid()}-")
         owner = {"pid": os.getpid(), "host": socket.gethostname()}
         write_json(folder / SCRATCH_MARK, owner)
     except OSError as error:
