@@ -231,7 +231,7 @@ def stamp_build(card: str, build: str, data_ids: dict[str, str]) -> str:
     new rows, while the shards keep the Hub's names and ``hf://`` paths.
     """
     parsed = DatasetCard(card)
-    for config in parsed.data.configs or []:
+    for config in parsed.data.get("configs") or []:  # the parsed list itself, edited in place
         table = config["config_name"]
         config["description"] = f"ptoffact build {build}, Parquet data {data_ids[table]}"
     return str(parsed)
