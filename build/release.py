@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ptoffact_build.check.keys import spill_into
-from ptoffact_build.describe.card import render_card
+from ptoffact_build.describe.card import render_card, split_sizes
 from ptoffact_build.describe.datapackage import release_datapackage
 from ptoffact_build.describe.report import SourceRecord, report_json, source_records
 from ptoffact_build.errors import DataInvalid
@@ -58,8 +58,11 @@ def build_release(
     keep_all: bool = False,
     source_spec: Iterable[str | Path] = (),
     findings: Path | None = None,
+    repo: str | None = None,
 ) -> RunResult:
     """Build a release into ``out``; on failure ``out`` is left exactly as it was.
+
+    With ``repo`` (OWNER/NAME) the card's loading examples name that Hub repository.
 
     ``out`` must be missing, an empty folder or a release (:func:`.outpath.check_out`); the
     release is assembled in a scratch folder beside it (in its closest existing ancestor:
@@ -97,7 +100,7 @@ def build_release(
                 failed = report_path or failed_report_path(out)
                 write_json(failed, report)
                 raise DataInvalid(invalid_message(result, failed))
-            finish_release(work, out, sinks, result, records, report_path, progress)
+            finish_release(work, out, sinks, result, records, report_path, progress, repo)
             return result
         finally:
             for sink in sinks.values():
@@ -113,6 +116,7 @@ def finish_release(
     records: list[SourceRecord],
     report_path: Path | None,
     progress: RowProgress,
+    repo: str | None = None,
 ) -> None:
     """Write the tables, the report, the card and the datapackage; put the release in place."""
     closed: dict[str, TableFiles] = {}
@@ -127,8 +131,7 @@ def finish_release(
     write_json(work / REPORT_NAME, report)
     if report_path is not None:
         write_json(report_path, report)
-    parquet_bytes = {t: closed[t].parquet_bytes for t in TABLES}
-    card = render_card(result, records, str(out), parquet_bytes)
+    card = render_card(result, records, split_sizes(closed), repo)
     (work / "README.md").write_text(card, encoding="utf-8")
     # last: its list of the folder's entries marks the folder as a release
     package = release_datapackage(work, closed, result, records, release_entries(work))
