@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
 TAGS = ["patents", "uspto", "office-actions", "prior-art", "tabular"]
 TASK_CATEGORIES = ["tabular-classification"]
-# The front matter's keys: the card's original ones first, so a rebuild diffs cleanly.
+# The front matter's keys in a fixed order (the keys the card always had keep theirs), so a
+# rebuild diffs cleanly.
 YAML_ORDER = [
     "license",
     "pretty_name",
@@ -131,7 +132,7 @@ def card_data(title: str, sizes: dict[str, SplitSize]) -> DatasetCardData:
 
 
 PROVENANCE = {
-    Origin.PORTAL: f"Built by ptoffact; {BUILT_FROM_USPTO} (portal product `PTOFFACT`, "
+    Origin.PORTAL: f"This release was {BUILT_FROM_USPTO} (portal product `PTOFFACT`, "
     f"{PORTAL_PRODUCT}), released 2017-11-29 and unchanged since.",
     Origin.SAMPLE: "Built by ptoffact from its embedded synthetic sample (made-up rows in the "
     "distribution's format), not from USPTO data.",
