@@ -25,7 +25,7 @@ LIMITATIONS = [
     "claims; it is a flag, not a count.",
     "In `rejections`, the full vocabularies of `action_type` and `action_subtype` are not "
     "documented (the values seen are under Known quirks); `action_subtype` holds bare "
-    "paragraph letters such as `a` (not `103(a)`), or nothing. The triple (`ifw_number`, "
+    "paragraph letters such as `a` (not `103(a)`), keywords, or nothing. The triple (`ifw_number`, "
     "`action_type`, `action_subtype`) is almost, but not quite, unique. `alice_in`, "
     "`bilski_in`, `mayo_in` and `myriad_in` say whether the decision is cited in the "
     "action text.",
