@@ -129,6 +129,13 @@ def parser() -> argparse.ArgumentParser:
         "ptoffact wrote, which is replaced; anything else is refused",
     )
     build.add_argument(
+        "--repo",
+        metavar="OWNER/NAME",
+        help="write the card's loading examples for this Hugging Face Hub dataset repository "
+        "(default: examples that run from inside the release folder; `publish` writes them "
+        "for its --repo in the README it uploads)",
+    )
+    build.add_argument(
         "--shard-mb", type=int, default=500, metavar="MB", help="uncompressed MB per Parquet shard"
     )
     build.add_argument(
@@ -206,10 +213,12 @@ def resolve(args: argparse.Namespace, progress: RowProgress):
 
 
 def run_build(args: argparse.Namespace) -> int:
+    from ptoffact_build.publish.hub import check_repo_id
     from ptoffact_build.release import ShardOptions, build_release
     from ptoffact_build.write.outpath import check_out, check_report, source_roots
 
     named = [s for s in args.source if s != ODP]
+    repo = None if args.repo is None else check_repo_id(args.repo)
     roots = source_roots(named, [Path(s) for s in named if Path(s).is_file()])
     out = check_out(args.out, roots)  # before fetching or reading anything
     check_report(args.report, out, roots)
@@ -228,6 +237,7 @@ def run_build(args: argparse.Namespace) -> int:
         fetched=facts,
         source_spec=named,
         findings=args.findings,
+        repo=repo,
     )
     rows = ", ".join(f"{t} {r.rows_valid:,}" for t, r in result.tables.items())
     held = sum(r.rows_quarantined for r in result.tables.values())

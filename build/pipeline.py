@@ -73,6 +73,7 @@ class TableResult:
     unreadable: bool = False  # bytes that are not UTF-8 stopped the table
     header_faulty: bool = False  # its rows were read by position; never published
     quirks: dict = field(default_factory=dict)
+    distinct: dict[str, int] = field(default_factory=dict)  # distinct values of shared columns
 
 
 @dataclass
@@ -241,6 +242,8 @@ class TableRun:
             for column in self.values:
                 index = self.distinct_values(column) if readable else None
                 self.shared.columns[Lookup(name, column)] = index
+                if index is not None:
+                    self.result.distinct[column] = len(index)
 
     def kept_key_index(self) -> KeyIndex | None:
         """The keys of the rows kept, under quarantine (else None: nothing cascades)."""

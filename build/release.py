@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ptoffact_build.buildid import build_id, data_id, parquet_metadata
 from ptoffact_build.check.keys import spill_into
-from ptoffact_build.describe.card import render_card, stamp_build
+from ptoffact_build.describe.card import render_card, split_sizes, stamp_build
 from ptoffact_build.describe.datapackage import release_datapackage
 from ptoffact_build.describe.report import SourceRecord, report_json, source_records
 from ptoffact_build.errors import DataInvalid
@@ -61,8 +61,11 @@ def build_release(
     keep_all: bool = False,
     source_spec: Iterable[str | Path] = (),
     findings: Path | None = None,
+    repo: str | None = None,
 ) -> RunResult:
     """Build a release into ``out``; on failure ``out`` is left exactly as it was.
+
+    With ``repo`` (OWNER/NAME) the card's loading examples name that Hub repository.
 
     ``out`` must be missing, an empty folder or a release (:func:`.outpath.check_out`); the
     release is assembled in a scratch folder beside it (in its closest existing ancestor:
@@ -102,7 +105,7 @@ def build_release(
                 failed = report_path or failed_report_path(out)
                 write_json(failed, report)
                 raise DataInvalid(invalid_message(result, failed))
-            finish_release(work, out, sinks, result, records, report_path, progress, build)
+            finish_release(work, out, sinks, result, records, report_path, progress, build, repo)
             return result
         finally:
             for sink in sinks.values():
@@ -119,6 +122,7 @@ def finish_release(
     report_path: Path | None,
     progress: RowProgress,
     build: str = "",
+    repo: str | None = None,
 ) -> None:
     """Write the tables, the report, the card, the datapackage and SHA256SUMS (last: it covers
     every other file); put the release in place."""
@@ -134,8 +138,7 @@ def finish_release(
     write_json(work / REPORT_NAME, report)
     if report_path is not None:
         write_json(report_path, report)
-    parquet_bytes = {t: closed[t].parquet_bytes for t in TABLES}
-    card = render_card(result, records, str(out), parquet_bytes)
+    card = render_card(result, records, split_sizes(closed), repo)
     card = stamp_build(card, build, {t: data_id(closed[t].shards) for t in TABLES})
     (work / "README.md").write_text(card, encoding="utf-8")
     # the marker: its list of the folder's entries (SHA256SUMS too) marks it as a release

@@ -1,54 +1,74 @@
-"""The release's dataset card (README.md): YAML for the Hub, then a body for people."""
+"""The release's dataset card (README.md): YAML for the Hub, then a body for people.
+
+The YAML follows the Hub's conventions for a multi-config dataset: per table its features
+and exact ``splits`` (rows, and bytes as ``datasets`` measures them), ``download_size`` and
+``dataset_size``. The body opens with this build's own counts and where its sources came
+from (:mod:`.summary`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from ptoffact_build.check.quirks import QUIRK_NOTES
 from ptoffact_build.describe.datapackage import (
-    BIBTEX_PACKAGE,
     BIBTEX_PAPER,
     PAPER_URL,
     PORTAL_PRODUCT,
-    SUMMARY,
-    TITLE,
+    PROJECT_URL,
+    bibtex_package,
 )
 from ptoffact_build.describe.dictionary import data_dictionary
-from ptoffact_build.describe.report import SourceRecord
+from ptoffact_build.describe.limitations import limitations_section
+from ptoffact_build.describe.report import Origin, SourceRecord
+from ptoffact_build.describe.summary import BUILT_FROM_USPTO, FULL_DATASET, BuildSummary
+from ptoffact_build.describe.usage import loading_section
 from ptoffact_build.pipeline import RunResult
 from ptoffact_build.schema import DEFAULT_TABLE, TABLES, load_schemas
 
+if TYPE_CHECKING:
+    from ptoffact_build.write.sink import TableFiles
+
 TAGS = ["patents", "uspto", "office-actions", "prior-art", "tabular"]
-# The front matter's keys in the order the card has always written them.
+TASK_CATEGORIES = ["tabular-classification"]
+# The front matter's keys in a fixed order (the keys the card always had keep theirs), so a
+# rebuild diffs cleanly.
 YAML_ORDER = [
     "license",
     "pretty_name",
     "language",
+    "annotations_creators",
+    "source_datasets",
+    "task_categories",
     "tags",
     "size_categories",
     "configs",
     "dataset_info",
 ]
 
-LOADING = """```python
-import datasets
-rejections = datasets.load_dataset("{where}", "rejections", split="train")
-```
 
-```sql
--- DuckDB
-SELECT action_type, count(*) FROM 'data/rejections/*.parquet' GROUP BY 1 ORDER BY 2 DESC;
-```
+@dataclass(frozen=True)
+class SplitSize:
+    """A table's one split: its rows, its bytes in memory as ``datasets`` measures them on
+    loading (``num_bytes``, which keys its cache too) and its Parquet bytes on disk."""
 
-```python
-import polars as pl
-actions = pl.scan_parquet("data/office_actions/*.parquet")
-```
+    rows: int
+    arrow_bytes: int
+    parquet_bytes: int
 
-The gzip CSV copies in `csv/` and `datapackage.json` serve Frictionless users:
-`frictionless validate datapackage.json` checks every row, byte count and hash."""
+
+def split_sizes(tables: dict[str, TableFiles]) -> dict[str, SplitSize]:
+    """Each table's split size, from the files the release wrote."""
+    return {
+        name: SplitSize(
+            sum(s.rows or 0 for s in files.shards), files.arrow_bytes, files.parquet_bytes
+        )
+        for name, files in tables.items()
+    }
 
 
 def size_category(rows: int) -> str:
@@ -76,37 +96,56 @@ def table_config(table: str) -> dict[str, Any]:
     return config
 
 
-def card_data(total_rows: int, download_sizes: dict[str, int]) -> DatasetCardData:
-    """The card's metadata: licence, tags, one config per table and its features.
+def table_info(table: str, features: list[dict[str, str]], size: SplitSize) -> dict[str, Any]:
+    """A table's ``dataset_info`` entry, as the Hub writes it for a Parquet dataset."""
+    return {
+        "config_name": table,
+        "features": features,
+        "splits": [{"name": "train", "num_bytes": size.arrow_bytes, "num_examples": size.rows}],
+        "download_size": size.parquet_bytes,
+        "dataset_size": size.arrow_bytes,
+    }
 
-    ``download_size`` (the table's Parquet bytes) also keys the ``datasets`` cache, which
-    otherwise reuses an older build of a release folder rebuilt at the same path.
+
+def card_data(title: str, sizes: dict[str, SplitSize]) -> DatasetCardData:
+    """The card's metadata: licence, Hub categories, one config per table and its sizes.
+
+    The exact sizes also key the ``datasets`` cache of a local folder, which otherwise reuses
+    an older build of a release rebuilt at the same path.
     """
     info = [
-        {
-            "config_name": table,
-            "features": schema.features_yaml(),
-            "download_size": download_sizes[table],
-        }
+        table_info(table, schema.features_yaml(), sizes[table])
         for table, schema in load_schemas().items()
     ]
     return DatasetCardData(
         license="cc0-1.0",
-        pretty_name=TITLE,
+        pretty_name=title,
         language=["en"],
+        annotations_creators=["machine-generated"],
+        source_datasets=["original"],
+        task_categories=TASK_CATEGORIES,
         tags=TAGS,
-        size_categories=[size_category(total_rows)],
+        size_categories=[size_category(sum(s.rows for s in sizes.values()))],
         configs=[table_config(t) for t in TABLES],
         dataset_info=info,
     )
 
 
-def provenance_section(sources: list[SourceRecord]) -> str:
+PROVENANCE = {
+    Origin.PORTAL: f"This release was {BUILT_FROM_USPTO} (portal product `PTOFFACT`, "
+    f"{PORTAL_PRODUCT}), released 2017-11-29 and unchanged since.",
+    Origin.SAMPLE: "Built by ptoffact from its embedded synthetic sample (made-up rows in the "
+    "distribution's format), not from USPTO data.",
+    Origin.LOCAL: "Built by ptoffact from local files it did not fetch; it cannot tell whether "
+    "they are the USPTO's.",
+}
+
+
+def provenance_section(summary: BuildSummary, sources: list[SourceRecord]) -> str:
     lines = [
         "## Provenance",
         "",
-        f"Built by ptoffact from the USPTO's files (portal product `PTOFFACT`, {PORTAL_PRODUCT}), "
-        "released 2017-11-29 and unchanged since. Source files of this build:",
+        f"{PROVENANCE[summary.origin]} Source files of this build:",
         "",
         "| file | bytes | sha256 | portal modification time | fetched |",
         "|---|---|---|---|---|",
@@ -165,31 +204,62 @@ def quirks_section(result: RunResult) -> str:
 
 
 def render_card(
-    result: RunResult, sources: list[SourceRecord], where: str, parquet_bytes: dict[str, int]
+    result: RunResult,
+    sources: list[SourceRecord],
+    sizes: dict[str, SplitSize],
+    repo: str | None = None,
+    year: int | None = None,
 ) -> str:
-    """The complete dataset card of a release: YAML front matter, then the body."""
-    total = sum(t.rows_valid for t in result.tables.values())
-    front = card_data(total, parquet_bytes).to_yaml(original_order=YAML_ORDER)
-    card = DatasetCard(f"---\n{front}\n---\n{card_body(result, sources, where)}")
-    return str(card)
+    """The complete dataset card of a release: YAML front matter, then the body.
+
+    With ``repo`` (OWNER/NAME) its loading examples name that Hub repository; without, they
+    run from inside the release folder. ``year`` (the build's, by default this one) dates
+    the package citation.
+    """
+    summary = BuildSummary.of(result, sources)
+    front = card_data(summary.title, sizes).to_yaml(original_order=YAML_ORDER)
+    year = year or datetime.now(UTC).year
+    body = card_body(result, summary, sources, repo, year)
+    return str(DatasetCard(f"---\n{front}\n---\n{body}"))
 
 
-def card_body(result: RunResult, sources: list[SourceRecord], where: str) -> str:
-    """The card's Markdown for people: summary, loading, counts, dictionary, provenance."""
+def opening(summary: BuildSummary) -> list[str]:
+    """The title, this build's origin and counts, the full dataset as context, the links."""
+    return [
+        f"# {summary.title}",
+        "",
+        f"{summary.origin_sentence()} {summary.counts_sentence()} Every row is checked "
+        "against a Frictionless Table Schema; identifiers stay text, dates are dates, flags "
+        "are booleans.",
+        "",
+        FULL_DATASET,
+        "",
+        f"- **Homepage:** {PORTAL_PRODUCT} (the USPTO's product page)",
+        f"- **Repository:** {PROJECT_URL} (ptoffact, which builds and checks this release)",
+        f"- **Paper:** {PAPER_URL}",
+        f"- **Point of contact:** {PROJECT_URL}/issues for this release; the USPTO, through "
+        "its product page, for the source data",
+        "",
+        "In the USPTO's data the values were extracted by text mining of the Office action "
+        f"documents (Lu, Myers and Beliveau, 2017: {PAPER_URL}); no Office action text is "
+        "included. See Limitations below for what the mining gets wrong.",
+    ]
+
+
+def card_body(
+    result: RunResult,
+    summary: BuildSummary,
+    sources: list[SourceRecord],
+    repo: str | None,
+    year: int,
+) -> str:
+    """The card's Markdown for people: opening, loading, counts, dictionary, quirks,
+    limitations, provenance, licence and citation."""
     body = [
         "",
-        f"# {TITLE}",
+        *opening(summary),
         "",
-        SUMMARY,
-        "",
-        "The values were extracted by the USPTO's text mining of the Office action documents "
-        f"(Lu, Myers and Beliveau, 2017: {PAPER_URL}); no Office action text is included. "
-        "Flags such as `header_missing`, `fp_missing`, `closing_missing` and "
-        "`rejection_fp_mismatch` mark actions whose parsing is less reliable.",
-        "",
-        "## Loading",
-        "",
-        LOADING.format(where=where),
+        loading_section(repo),
         "",
         counts_section(result),
         "",
@@ -199,7 +269,9 @@ def card_body(result: RunResult, sources: list[SourceRecord], where: str) -> str
         "",
         quirks_section(result),
         "",
-        provenance_section(sources),
+        limitations_section(),
+        "",
+        provenance_section(summary, sources),
         "",
         "## License",
         "",
@@ -214,7 +286,7 @@ def card_body(result: RunResult, sources: list[SourceRecord], where: str) -> str
         "```bibtex",
         BIBTEX_PAPER,
         "",
-        BIBTEX_PACKAGE,
+        bibtex_package(year),
         "```",
         "",
     ]

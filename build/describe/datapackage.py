@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 DATAPACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 PORTAL_PRODUCT = "https://data.uspto.gov/bulkdata/datasets/ptoffact"
 PAPER_URL = "https://papers.ssrn.com/sol3/papers.cfm?abstract_id=3024621"
+# The project's own repository. A placeholder until the repository has its public address:
+# the card's links and the @software citation take it from here.
+PROJECT_URL = "https://github.com/ptoffact/ptoffact"
 TITLE = "USPTO Office Action Research Dataset (PTOFFACT), validated and typed"
 SUMMARY = (
     "4.4 million Non-Final and Final rejection Office actions mailed 2008 to mid-2017 for "
@@ -56,10 +59,14 @@ BIBTEX_PAPER = """@techreport{lu2017officeactions,
   url         = {https://papers.ssrn.com/sol3/papers.cfm?abstract_id=3024621}
 }"""
 
-BIBTEX_PACKAGE = f"""@software{{ptoffact,
+
+def bibtex_package(year: int) -> str:
+    """The ``@software`` entry for this package, with its URL and the build's year."""
+    return f"""@software{{ptoffact,
   title   = {{ptoffact: the {{USPTO}} Office Action Research Dataset, validated and typed}},
   version = {{{__version__}}},
-  year    = {{2026}},
+  year    = {{{year}}},
+  url     = {{{PROJECT_URL}}},
   note    = {{Build pipeline and redistribution of the USPTO PTOFFACT product}}
 }}"""
 
@@ -133,8 +140,13 @@ def release_datapackage(
 ) -> dict[str, Any]:
     """A release's datapackage.json: gzip CSV resources, Parquet shards listed beside them.
 
-    ``entries`` are what the release folder holds at its top (see :mod:`.write.scratch`).
+    Its title and description are this build's (:class:`.summary.BuildSummary`): its counts,
+    and where its sources came from. ``entries`` are what the release folder holds at its top
+    (see :mod:`.write.scratch`).
     """
+    from ptoffact_build.describe.summary import BuildSummary  # it imports this module
+
+    summary = BuildSummary.of(result, sources)
     resources = []
     for table in TABLES:
         files = tables[table]
@@ -147,8 +159,11 @@ def release_datapackage(
         extra = {"parquet": shards, "quarantined": quarantined}
         resources.append(table_resource(load_schema(table), csv, **extra))
     block = {
+        "origin": summary.origin.value,
         "sources": [s.to_json() for s in sources],
         "policy": result.policy,
         "release_entries": entries,
     }
-    return datapackage(resources, ptoffact=block)
+    return datapackage(
+        resources, title=summary.title, description=summary.description(), ptoffact=block
+    )

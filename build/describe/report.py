@@ -3,22 +3,48 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from ptoffact_build.filerecord import FileRecord
 from ptoffact_build.hashing import file_sha256
 from ptoffact_build.pipeline import RunResult
-from ptoffact_build.read.sources import SourceFile
+from ptoffact_build.read.sources import SourceFile, sample_dir
 from ptoffact_build.schema import TABLES
+
+
+class Origin(StrEnum):
+    """Where a build's source files came from; the card and datapackage say so."""
+
+    PORTAL = "portal"  # fetched from the USPTO Open Data Portal (--source odp)
+    SAMPLE = "sample"  # the embedded synthetic sample
+    LOCAL = "local"  # other files, of unknown origin
+
+    @classmethod
+    def of_build(cls, records: list[SourceRecord]) -> Origin:
+        """One origin for all the sources, LOCAL when they are not all alike."""
+        found = {r.origin for r in records}
+        return found.pop() if len(found) == 1 else cls.LOCAL
+
+
+def origin_of(path: Path, fetched: bool) -> Origin:
+    """A source file's origin: fetched from the portal, the embedded sample, or local."""
+    if fetched:
+        return Origin.PORTAL
+    if path.resolve().parent == sample_dir().resolve():
+        return Origin.SAMPLE
+    return Origin.LOCAL
 
 
 @dataclass(frozen=True)
 class SourceRecord(FileRecord):
     """A source file as the report, card and datapackage record it (never any credential):
-    its size and sha256, and the portal's facts when it was fetched."""
+    its size and sha256, where it came from, and the portal's facts when it was fetched."""
 
     modified: str | None = None
     fetched_at: str | None = None
+    origin: Origin = Origin.LOCAL
 
     @property
     def name(self) -> str:
@@ -26,6 +52,7 @@ class SourceRecord(FileRecord):
 
     def to_json(self) -> dict[str, Any]:
         record: dict[str, Any] = {"name": self.name, "bytes": self.bytes, "hash": self.hash}
+        record["origin"] = self.origin.value
         if self.modified:
             record["modified"] = self.modified
         if self.fetched_at:
@@ -40,14 +67,15 @@ def source_records(
     records = []
     for table in TABLES:
         for s in sources[table]:
-            info = (fetched or {}).get(s.path.name, {})
+            info = (fetched or {}).get(s.path.name)
             records.append(
                 SourceRecord(
                     s.path,
                     s.path.stat().st_size,
-                    info.get("sha256") or file_sha256(s.path),
-                    modified=info.get("modified"),
-                    fetched_at=info.get("fetched_at"),
+                    (info or {}).get("sha256") or file_sha256(s.path),
+                    modified=(info or {}).get("modified"),
+                    fetched_at=(info or {}).get("fetched_at"),
+                    origin=origin_of(s.path, info is not None),
                 )
             )
     return records
@@ -66,6 +94,7 @@ def report_json(result: RunResult, sources: list[SourceRecord]) -> dict[str, Any
             "unreadable": t.unreadable,
             "errors": result.log.to_json(name),
             "quirks": t.quirks,
+            "distinct_values": t.distinct,
         }
     return {
         "valid": result.log.total == 0,

@@ -102,10 +102,11 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_publish(args: argparse.Namespace) -> int:
     from ptoffact_build.publish.hub import Publisher, check_repo_id, check_tag, resolve_token
+    from ptoffact_build.publish.hubcard import hub_files
 
     repo_id = check_repo_id(args.repo)
     check_release(args.release)
-    files = release_files(args.release)
+    files = release_files(args.release, hub_files(args.release, repo_id))
     tag = check_tag(args.tag or default_tag(args.release))
     if args.dry_run:
         return dry_run(files, repo_id, tag)

@@ -111,13 +111,19 @@ def git_blob_id(path: Path) -> str:
     return digest.hexdigest()
 
 
-def same_content(local: Path, remote) -> bool:
-    """Whether a local file equals a remote RepoFile (LFS sha256 or git blob id)."""
-    if remote.size != local.stat().st_size:
+def same_content(release: Path, item: ReleaseFile, remote) -> bool:
+    """Whether a file as uploaded equals a remote RepoFile (LFS sha256 or git blob id)."""
+    if remote.size != item.size:
         return False
+    data = item.content
+    if data is None:
+        local = release / item.path
+        if remote.lfs is not None:
+            return remote.lfs.sha256 == file_sha256(local)
+        return remote.blob_id == git_blob_id(local)
     if remote.lfs is not None:
-        return remote.lfs.sha256 == file_sha256(local)
-    return remote.blob_id == git_blob_id(local)
+        return remote.lfs.sha256 == hashlib.sha256(data).hexdigest()
+    return remote.blob_id == hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 @dataclass
@@ -144,7 +150,7 @@ def changes_against(release: Path, files: list[ReleaseFile], remote: dict) -> Ch
     additions = [
         f.path
         for f in files
-        if f.path not in remote or not same_content(release / f.path, remote[f.path])
+        if f.path not in remote or not same_content(release, f, remote[f.path])
     ]
     deletions = sorted(p for p in remote if p not in names and owned(p))
     return Changes(additions, deletions)
@@ -157,6 +163,7 @@ class Publisher:
         from huggingface_hub import HfApi
 
         self.release, self.files, self.repo_id, self.token = release, files, repo_id, token
+        self.by_path = {f.path: f for f in files}
         self.api = HfApi(token=token)
 
     def remote_files(self, revision: str) -> dict:
@@ -179,7 +186,7 @@ class Publisher:
         from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
         operations = [
-            CommitOperationAdd(path_in_repo=p, path_or_fileobj=str(self.release / p))
+            CommitOperationAdd(path_in_repo=p, path_or_fileobj=self.upload_source(p))
             for p in changes.additions
         ] + [CommitOperationDelete(path_in_repo=p) for p in changes.deletions]
         return self.api.create_commit(
@@ -190,6 +197,11 @@ class Publisher:
             create_pr=create_pr,
             parent_commit=parent,
         )
+
+    def upload_source(self, path: str) -> str | bytes:
+        """The local file's path, or the uploaded bytes of a file that differs from it."""
+        content = self.by_path[path].content
+        return str(self.release / path) if content is None else content
 
     def tag(self, tag: str, commit: str) -> None:
         self.api.create_tag(

@@ -36,11 +36,13 @@ class ShardOptions:
 
 @dataclass(frozen=True)
 class TableFiles:
-    """The files written for one table: Parquet shards, the gzip CSV, the quarantine file."""
+    """The files written for one table: Parquet shards, the gzip CSV, the quarantine file,
+    and the shards' rows' size in memory as ``datasets`` measures it (``splits.num_bytes``)."""
 
     shards: list[FileRecord]
     csv: FileRecord
     quarantine: FileRecord | None
+    arrow_bytes: int = 0
 
     @property
     def parquet_bytes(self) -> int:
@@ -113,7 +115,8 @@ class ReleaseSink:
             self.parquet.write(batch)
         if pending is not None:
             pending.result()
-        return TableFiles(self.parquet.close(), self.csv.close(), self.held.close())
+        shards = self.parquet.close()
+        return TableFiles(shards, self.csv.close(), self.held.close(), self.parquet.arrow_bytes)
 
 
 def closer_pool() -> ThreadPoolExecutor:

@@ -26,7 +26,8 @@ def test_the_front_matter_keeps_its_key_order(sample_release: Path) -> None:
     """The order the card had before huggingface_hub wrote it, so a rebuild diffs cleanly."""
     keys = list(front_matter(sample_release / "README.md"))
     assert keys[:3] == ["license", "pretty_name", "language"]
-    assert keys[3:] == ["tags", "size_categories", "configs", "dataset_info"]
+    hub_categories = ["annotations_creators", "source_datasets", "task_categories"]
+    assert keys[3:] == [*hub_categories, "tags", "size_categories", "configs", "dataset_info"]
 
 
 def test_dataset_info_holds_each_tables_features_and_parquet_bytes(sample_release: Path) -> None:

@@ -6,8 +6,10 @@ would for a user; the real huggingface_hub and datasets clients talk to the imit
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from ptoffact_build.schema import TABLES
 
@@ -63,6 +66,42 @@ def release_files(release: Path) -> dict[str, bytes]:
     }
 
 
+LOADING_SECTION = re.compile(
+    r"<!-- ptoffact:loading begin.*?<!-- ptoffact:loading end -->", re.DOTALL
+)
+
+
+def check_hub_card(remote: bytes, local: bytes, release: Path) -> None:
+    """The uploaded card is the local one with Hub loading examples that name the repo."""
+    text = remote.decode()
+    assert remote != local
+    assert LOADING_SECTION.sub("", text) == LOADING_SECTION.sub("", local.decode())
+    assert f'load_dataset("{REPO}", "rejections"' in text
+    assert f"FROM 'hf://datasets/{REPO}/data/rejections/*.parquet'" in text
+    assert f'pl.scan_parquet("hf://datasets/{REPO}/data/' in text
+    assert str(release.parent) not in text and 'load_dataset("."' not in text
+
+
+def check_uploaded(files: dict[str, bytes], release: Path) -> None:
+    """The repository holds exactly the release as published: every file as it is locally
+    but the card, written for the repository (and SHA256SUMS's line for it, if any)."""
+    remote = {k: v for k, v in files.items() if k != ".gitattributes"}
+    local = release_files(release)
+    assert set(remote) == set(local)
+    card = remote.pop("README.md")
+    check_hub_card(card, local.pop("README.md"), release)
+    if "SHA256SUMS" in local:
+        digest = hashlib.sha256(card).hexdigest()
+        expected = re.sub(
+            rb"^[0-9a-f]{64}(  | \*)README\.md$",
+            digest.encode() + rb"\1README.md",
+            local.pop("SHA256SUMS"),
+            flags=re.MULTILINE,
+        )
+        assert remote.pop("SHA256SUMS") == expected
+    assert remote == local
+
+
 def folder_state(folder: Path) -> dict[str, tuple[bytes, int]]:
     """Every entry of a folder (hidden ones too) with its bytes and modification time."""
     return {
@@ -106,7 +145,7 @@ def test_publish_makes_one_commit_holding_every_file(published, sample_release: 
     expected = release_files(sample_release)
     assert {"README.md", "datapackage.json", "validation_report.json"} <= set(expected)
     assert any(name.startswith("data/") for name in expected)
-    assert {k: v for k, v in history[0].files.items() if k != ".gitattributes"} == expected
+    check_uploaded(history[0].files, sample_release)
     assert not any(".spill" in name or name.endswith(".py") for name in history[0].files)
     assert repo.tags[VERSION_TAG] == published["head"] == history[0].sha
     assert f"/commit/{history[0].sha}" in first.stdout
@@ -147,7 +186,9 @@ def test_a_second_publish_makes_no_commit_and_keeps_the_tag(published) -> None:
     assert repo.tags == {VERSION_TAG: published["head"], "again": published["head"]}
 
 
-def test_dry_run_contacts_nothing_and_lists_files(sample_release: Path, tmp_path: Path) -> None:
+def test_dry_run_contacts_nothing_and_lists_files(
+    published, sample_release: Path, tmp_path: Path
+) -> None:
     release = tmp_path / "release"
     shutil.copytree(sample_release, release)
     (release / ".spill").mkdir(exist_ok=True)
@@ -162,6 +203,8 @@ def test_dry_run_contacts_nothing_and_lists_files(sample_release: Path, tmp_path
     for line in done.stdout.splitlines()[:-1]:
         size, name = line.split()
         listed[name] = int(size.replace(",", ""))
+    uploaded = published["hub"].repos[REPO].commits_on("main")[0].files
+    files["README.md"] = uploaded["README.md"]  # the card as uploaded, for the repository
     assert listed == {name: len(data) for name, data in files.items()}
     assert f"{len(files)} files" in done.stdout.splitlines()[-1]
     assert TOKEN not in done.stdout + done.stderr
@@ -231,9 +274,7 @@ def test_create_pr_opens_a_pull_request_and_leaves_main(sample_release: Path, tm
         assert repo.tags == {}
         pull = repo.resolve("refs/pr/1")
         assert pull is not None and pull.parent == repo.branches["main"]
-        assert {k: v for k, v in pull.files.items() if k != ".gitattributes"} == release_files(
-            sample_release
-        )
+        check_uploaded(pull.files, sample_release)
         assert done.stdout.strip().endswith(f"/datasets/{REPO}/discussions/1")
 
 
@@ -248,6 +289,7 @@ for table in tables:
         "rows": data.num_rows,
         "features": data.features.to_dict(),
         "streamed": sum(1 for _ in stream),
+        "num_bytes": data.info.splits["train"].num_bytes,
         "first": json.dumps(data[0], default=str),
     }
 print(json.dumps(found))
@@ -266,8 +308,17 @@ def test_load_dataset_from_the_hub_by_tag(published, sample_release: Path, tmp_p
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
     package = json.loads((sample_release / "datapackage.json").read_text())
+    card = yaml.safe_load((sample_release / "README.md").read_text().split("---\n", 2)[1])
+    splits = {c["config_name"]: c["splits"] for c in card["dataset_info"]}
     for resource in package["resources"]:
         table = resource["name"]
+        assert splits[table] == [
+            {
+                "name": "train",
+                "num_bytes": found[table]["num_bytes"],
+                "num_examples": resource["rows"],
+            }
+        ]
         shard = sample_release / resource["parquet"][0]["path"]
         features = datasets.Features.from_arrow_schema(pq.read_schema(shard))
         local = pq.read_table(shard).slice(0, 1).to_pylist()[0]
@@ -295,8 +346,9 @@ def test_stale_release_files_are_replaced_in_one_commit_and_others_kept(
         assert done.returncode == 0, done.stderr
         history = repo.commits_on()
         assert [c.title for c in history[1:]] == ["an older release", "initial commit"]
-        expected = {**release_files(sample_release), "NOTES.md": b"the owner's notes\n"}
-        assert {k: v for k, v in history[0].files.items() if k != ".gitattributes"} == expected
+        files = dict(history[0].files)
+        assert files.pop("NOTES.md") == b"the owner's notes\n"
+        check_uploaded(files, sample_release)
         assert "1 deleted" in done.stdout
 
 
