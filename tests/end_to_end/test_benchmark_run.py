@@ -185,6 +185,24 @@ def test_unzip_csvs_once(tmp_path: Path) -> None:
     assert csv.read_text() == "a,b\n1,citations\n"  # a partial copy is replaced
 
 
+def test_runs_keep_the_fastest_and_list_every_wall(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run, "RUNS_PER_STEP", 3)
+    prepared: list[int] = []
+    sleeps = "import sys, time; time.sleep((0.3, 0.05, 0.2)[int(sys.argv[1])])"
+    command = [sys.executable, "-c", sleeps, "0"]
+    step = run.Step("sleepy", command, "sleepy")
+
+    def prepare() -> None:  # each run sleeps a different time
+        command[-1] = str(len(prepared))
+        prepared.append(1)
+
+    run.run_step(step, prepare)
+    assert len(prepared) == 3 and len(step.walls) == 3
+    assert step.ok and step.usage.wall == min(step.walls) < 0.2 <= max(step.walls)
+    line = run.runs_lines([step])[0]
+    assert "ran 3 times" in line and "sleepy " + ", ".join(f"{w:.1f}" for w in step.walls) in line
+
+
 def test_rusage_fallback_without_usr_bin_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(run, "TIME_BIN", Path("/nonexistent/time"))
     command = [sys.executable, "-c", "print('{\"rows\": 3}')"]
