@@ -823,8 +823,8 @@ def render(results: Results) -> str:
         "### Where the time goes",
         "",
         f"Seconds per stage at scale {results.scale:g}, from the reports' "
-        "`seconds_per_stage`. Stages on worker threads overlap the main thread, so the "
-        "stages do not add up to the wall time.",
+        "`seconds_per_stage` (of the last run when steps ran more than once). Stages on "
+        "worker threads overlap the main thread, so the stages do not add up to the wall time.",
         "",
         *stages_table(results.validate_stages, results.build_stages),
     ]
