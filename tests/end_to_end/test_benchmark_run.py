@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import zipfile
+from importlib import util
 from pathlib import Path
 
 import pytest
@@ -21,14 +23,17 @@ STEPS = (
     "floor (pyarrow parse)",
     "ptoffact validate",
     "ptoffact build",
-    "frictionless",
+    "Polars sink_parquet",
     "pandas read_csv + to_parquet",
 )
+DUCKDB = "DuckDB COPY to Parquet"
+SMALL = "0.0005"
 BEFORE = "# Benchmarks\n\nHand-written analysis before the run.\n\n"
 AFTER = "\n## What was tried\n\nHand-written notes after the run.\n"
 
 
 run = load_benchmark("run")
+X = run.X  # the multiplication sign
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +44,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Complete
     out.write_text(f"{BEFORE}{run.BEGIN}\nstale generated text\n{run.END}\n{AFTER}")
     command = [
         *("--scale", SCALE, "--data", str(tmp / "data" / SCALE), "--work", str(tmp / "work")),
-        *("--memory-scales", "0.0005", "--frictionless-rows", "2000", "--out", str(out)),
+        *("--memory-scales", SMALL, "--frictionless-scale", SMALL, "--out", str(out)),
     ]
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), *command],
@@ -51,12 +56,16 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Complete
     return done, out.read_text()
 
 
-def table_row(text: str, step: str) -> list[str]:
-    """The cells of the main table's row for ``step``."""
-    for line in text.splitlines():
+def table_row(text: str, step: str, after: str = "") -> list[str]:
+    """The cells of the first row for ``step`` (in the text after ``after``)."""
+    for line in text[text.index(after) :].splitlines():
         if line.startswith(f"| {step} "):
             return [cell.strip() for cell in line.strip("|").split("|")]
     raise AssertionError(f"no row for {step!r}")
+
+
+def rows(cells: list[str]) -> int:
+    return int(cells[1].replace(",", ""))
 
 
 def test_exits_zero(bench: tuple[subprocess.CompletedProcess, str]) -> None:
@@ -77,13 +86,47 @@ def test_a_row_per_step_with_numeric_rates(bench: tuple[subprocess.CompletedProc
 def test_targets_machine_and_command(bench: tuple[subprocess.CompletedProcess, str]) -> None:
     _, text = bench
     assert "### Targets" in text
-    for target in ("floor rows/s", "floor wall", "frictionless rows/s", "1.5 GiB", "Parquet"):
+    for target in ("floor rows/s", "floor wall", "frictionless rows/s", "1 GiB"):
         assert re.search(rf"\| [^|\n]*{re.escape(target)}[^|\n]* \| .+ \| (met|\*\*not met)", text)
     assert "cores (nproc)" in text and "MemTotal" in text and "pyarrow" in text
     assert f"python benchmarks/run.py --scale {SCALE} --data" in text
     assert "### Peak memory by scale" in text and "| 0.0005 |" in text
     assert "### Where the time goes" in text
-    assert "subset" in table_row(text, "frictionless")[0]
+    references = ("build wall ÷ Polars wall", f"validate rows/s at scale {SCALE} ÷ frictionless")
+    for reference in references:
+        assert re.search(rf"\| {re.escape(reference)}[^|\n]*\(no target\) \| .+ \| — \|", text)
+
+
+def test_peers_convert_every_row(bench: tuple[subprocess.CompletedProcess, str]) -> None:
+    """Polars (and DuckDB, when installed) write Parquet holding every row of the source."""
+    _, text = bench
+    floor_rows = rows(table_row(text, "floor (pyarrow parse)"))
+    assert rows(table_row(text, "Polars sink_parquet")) == floor_rows
+    duckdb = table_row(text, DUCKDB)
+    if util.find_spec("duckdb") is None:
+        assert duckdb[1] == "skipped: duckdb is not installed (pip install '.[bench]')"
+        assert re.search(rf"\| build wall ≤ 1.5 {X} DuckDB wall \| not measured .*skipped", text)
+        pytest.skip("duckdb is not installed: checked that run.py skipped its step saying why")
+    assert rows(duckdb) == floor_rows
+    assert float(duckdb[4].replace(",", "")) > 0  # peak RSS
+    measured = rf"[\d.]+ s = [\d.]+ {X} DuckDB \([\d.]+ s\)"
+    target = rf"\| build wall ≤ 1.5 {X} DuckDB wall \| {measured} \| (met|\*\*not met)"
+    assert re.search(target, text)
+
+
+def test_frictionless_and_validate_on_the_same_small_release(
+    bench: tuple[subprocess.CompletedProcess, str],
+) -> None:
+    _, text = bench
+    heading = f"#### frictionless and `validate` at scale {SMALL}"
+    assert heading in text
+    validate = table_row(text, "ptoffact validate", heading)
+    frictionless = table_row(text, "frictionless", heading)
+    assert f"scale {SMALL}" in validate[0] and "release datapackage" in frictionless[0]
+    assert rows(validate) == rows(frictionless) > 0
+    assert float(frictionless[3].replace(",", "")) > 0  # rows/s
+    assert "frictionless_release.py" in text and "frictionless found" not in text
+    assert re.search(rf"\| validate rows/s ≥ 50 {X} frictionless rows/s \| [\d,]+ rows/s = ", text)
 
 
 def test_regenerating_keeps_text_outside_the_markers(
@@ -114,6 +157,50 @@ def test_failing_step_is_reported_not_raised() -> None:
     assert not step.ok and step.returncode == 1 and step.error == "boom"
     floor = run.run_step(run.Step("ok", [sys.executable, "-c", "pass"], "ok"))
     assert "failed (exit 1): boom" in run.step_row(step, floor)
+
+
+def test_a_missing_peer_is_skipped_saying_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run.util, "find_spec", lambda name: None)
+    step = run.peer_step("duckdb", tmp_path, tmp_path / "out")
+    assert step.skipped == "duckdb is not installed (pip install '.[bench]')"
+    assert not step.ok and step.usage is None and not (tmp_path / "out").exists()
+    floor = run.run_step(run.Step("ok", [sys.executable, "-c", "pass"], "ok"))
+    assert "| skipped: duckdb is not installed" in run.step_row(step, floor)
+
+
+def test_unzip_csvs_once(tmp_path: Path) -> None:
+    for table in run.TABLES:
+        with zipfile.ZipFile(tmp_path / f"{table}.csv.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(f"{table}.csv", f"a,b\n1,{table}\n")
+    folder = run.unzip_csvs(tmp_path)
+    csv = folder / "citations.csv"
+    assert folder == tmp_path / "csv" and csv.read_text() == "a,b\n1,citations\n"
+    stamp = csv.stat().st_mtime_ns
+    run.unzip_csvs(tmp_path)
+    assert csv.stat().st_mtime_ns == stamp  # already whole: not unzipped again
+    csv.write_text("a,b\n")
+    run.unzip_csvs(tmp_path)
+    assert csv.read_text() == "a,b\n1,citations\n"  # a partial copy is replaced
+
+
+def test_runs_keep_the_fastest_and_list_every_wall(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run, "RUNS_PER_STEP", 3)
+    prepared: list[int] = []
+    sleeps = "import sys, time; time.sleep((0.3, 0.05, 0.2)[int(sys.argv[1])])"
+    command = [sys.executable, "-c", sleeps, "0"]
+    step = run.Step("sleepy", command, "sleepy")
+
+    def prepare() -> None:  # each run sleeps a different time
+        command[-1] = str(len(prepared))
+        prepared.append(1)
+
+    run.run_step(step, prepare)
+    assert len(prepared) == 3 and len(step.walls) == 3
+    assert step.ok and step.usage.wall == min(step.walls) < 0.2 <= max(step.walls)
+    line = run.runs_lines([step])[0]
+    assert "ran 3 times" in line and "sleepy " + ", ".join(f"{w:.1f}" for w in step.walls) in line
 
 
 def test_rusage_fallback_without_usr_bin_time(monkeypatch: pytest.MonkeyPatch) -> None:
