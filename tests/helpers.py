@@ -11,6 +11,7 @@ import zipfile
 from datetime import date
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from ptoffact_build.read.sources import sample_dir
 
@@ -75,3 +76,26 @@ def typed_sample_records(table: str) -> list[dict[str, object]]:
 def exact(record: dict[str, object]) -> str:
     """A record as text that tells True from 1 and a date from a string: for comparisons."""
     return repr(sorted((name, type(value).__name__, value) for name, value in record.items()))
+
+
+class FetchRun:
+    """``fetch_tables`` against a fake portal, one table, recording sleeps and progress."""
+
+    def __init__(self, portal: Any, cache_dir: Path, session: Any, key: str) -> None:
+        self.portal, self.cache_dir, self.session, self.key = portal, cache_dir, session, key
+        self.sleeps: list[float] = []
+        self.output = io.StringIO()
+
+    def __call__(self, **kwargs: Any) -> Any:
+        from ptoffact_build.fetch.tables import fetch_tables
+
+        options = {
+            "api_url": self.portal.api_url,
+            "api_key": self.key,
+            "cache_dir": self.cache_dir,
+            "progress": self.output,
+            "sleep": self.sleeps.append,
+            "session": self.session,
+            "tables": ("office_actions",),
+        }
+        return fetch_tables(**{**options, **kwargs})

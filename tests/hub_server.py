@@ -24,9 +24,10 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from loopback import QuietHandler, TwoServers
 
 LFS_SUFFIXES = (".parquet", ".gz", ".zip", ".arrow")
 GITATTRIBUTES = (
@@ -95,7 +96,7 @@ def sha256_hex(data: bytes) -> str:
 
 
 @dataclass
-class FakeHub:
+class FakeHub(TwoServers):
     """The two servers, the repositories and what the servers saw."""
 
     token: str
@@ -108,15 +109,7 @@ class FakeHub:
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
         self.counter = itertools.count(1)
-        self.servers = {name: _server(self, name) for name in ("api", "storage")}
-
-    @property
-    def api_url(self) -> str:
-        return _base(self.servers["api"])
-
-    @property
-    def storage_url(self) -> str:
-        return _base(self.servers["storage"])
+        self.make_servers(_Handler, hub=self)
 
     def requests_to(self, server: str) -> list[Hit]:
         return [hit for hit in self.hits if hit.server == server]
@@ -142,46 +135,14 @@ class FakeHub:
         self.repos[repo_id] = repo
         return repo
 
-    def __enter__(self) -> FakeHub:
-        for server in self.servers.values():
-            threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for server in self.servers.values():
-            server.shutdown()
-            server.server_close()
-
-
-def _base(server: ThreadingHTTPServer) -> str:
-    host, port = server.server_address[:2]
-    return f"http://{host}:{port}"
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """A client that hung up is not worth a traceback."""
-
-
-def _server(hub: FakeHub, role: str) -> ThreadingHTTPServer:
-    handler = type(f"{role.title()}Handler", (_Handler,), {"hub": hub, "role": role})
-    return _QuietServer(("127.0.0.1", 0), handler)
-
 
 API_REPO = re.compile(r"/api/datasets/([^/]+/[^/]+)(?:/(.*))?")
 RESOLVE = re.compile(r"/datasets/([^/]+/[^/]+)/resolve/([^/]+)/(.+)")
 LFS_BATCH = re.compile(r"/datasets/([^/]+/[^/]+)\.git/info/lfs/objects/(batch|verify)")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     hub: FakeHub
-    role: str
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Stay quiet."""
 
     # -- plumbing ---------------------------------------------------------------------------
 

@@ -29,9 +29,10 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from loopback import QuietHandler, TwoServers
 
 PRODUCT_PATH = "/api/v1/datasets/products/PTOFFACT"
 FILES_PREFIX = "/api/v1/datasets/products/files/PTOFFACT/"
@@ -48,7 +49,7 @@ class Hit:
 
 
 @dataclass
-class FakePortal:
+class FakePortal(TwoServers):
     """The two servers, what they serve and what they saw."""
 
     key: str
@@ -66,17 +67,9 @@ class FakePortal:
         self.lock = threading.Lock()
         self.counter = itertools.count(1)
         self.stall = threading.Event()
-        self.servers = {name: _server(self, name) for name in ("api", "storage")}
+        self.make_servers(_Handler, portal=self)
 
     # -- set-up -----------------------------------------------------------------------------
-
-    @property
-    def api_url(self) -> str:
-        return _base(self.servers["api"])
-
-    @property
-    def storage_url(self) -> str:
-        return _base(self.servers["storage"])
 
     def add_file(
         self,
@@ -118,16 +111,8 @@ class FakePortal:
 
     # -- life -------------------------------------------------------------------------------
 
-    def __enter__(self) -> FakePortal:
-        for server in self.servers.values():
-            threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stall.set()
-        for server in self.servers.values():
-            server.shutdown()
-            server.server_close()
+    def before_stop(self) -> None:
+        self.stall.set()  # a handler told to stall returns at once
 
     # -- used by the handler ----------------------------------------------------------------
 
@@ -142,31 +127,8 @@ class FakePortal:
             return signature
 
 
-def _base(server: ThreadingHTTPServer) -> str:
-    host, port = server.server_address[:2]
-    return f"http://{host}:{port}"
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """A client that hung up (a timeout test) is not worth a traceback."""
-
-
-def _server(portal: FakePortal, role: str) -> ThreadingHTTPServer:
-    handler = type(f"{role.title()}Handler", (_Handler,), {"portal": portal, "role": role})
-    server = _QuietServer(("127.0.0.1", 0), handler)
-    return server
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     portal: FakePortal
-    role: str
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Stay quiet."""
 
     def do_GET(self) -> None:
         headers = {k.lower(): v for k, v in self.headers.items()}

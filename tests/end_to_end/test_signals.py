@@ -171,11 +171,9 @@ def test_next_build_removes_scratch_of_ended_runs(tmp_path: Path, old_release: P
     assert alive.is_dir() and (unmarked / "notes.txt").read_text() == "mine"
 
 
-def test_key_hashes_spill_into_the_build_scratch(tmp_path: Path, monkeypatch) -> None:
-    """Duplicate counting spills inside the release's scratch folder, not the temp folder."""
+def spill_early_and_record(monkeypatch) -> list[Path]:
+    """Make repeated-key counters spill after 500 rows; the list collects their scratch folders."""
     from ptoffact_build.check import keys
-    from ptoffact_build.read.sources import resolve_sources
-    from ptoffact_build.release import build_release
 
     seen: list[Path] = []
     add, spill = keys.DuplicateCounter.add_hashes, keys.DuplicateCounter.spill
@@ -190,6 +188,15 @@ def test_key_hashes_spill_into_the_build_scratch(tmp_path: Path, monkeypatch) ->
 
     monkeypatch.setattr(keys.DuplicateCounter, "add_hashes", small)
     monkeypatch.setattr(keys.DuplicateCounter, "spill", spy)
+    return seen
+
+
+def test_key_hashes_spill_into_the_build_scratch(tmp_path: Path, monkeypatch) -> None:
+    """Duplicate counting spills inside the release's scratch folder, not the temp folder."""
+    from ptoffact_build.read.sources import resolve_sources
+    from ptoffact_build.release import build_release
+
+    seen = spill_early_and_record(monkeypatch)
     empty_temp = tmp_path / "temp"
     empty_temp.mkdir()
     monkeypatch.setenv("TMPDIR", str(empty_temp))
@@ -204,21 +211,8 @@ def test_key_hashes_spill_into_the_build_scratch(tmp_path: Path, monkeypatch) ->
 
 def test_validate_spills_under_the_cache_folder(tmp_path: Path, monkeypatch) -> None:
     """``validate`` has no release folder: its spills go to <cache>/scratch, removed at exit."""
-    from ptoffact_build.check import keys
 
-    seen: list[Path] = []
-    add, spill = keys.DuplicateCounter.add_hashes, keys.DuplicateCounter.spill
-
-    def small(self, hashes) -> None:
-        self.memory_rows = 500
-        add(self, hashes)
-
-    def spy(self) -> None:
-        spill(self)
-        seen.append(self.scratch)
-
-    monkeypatch.setattr(keys.DuplicateCounter, "add_hashes", small)
-    monkeypatch.setattr(keys.DuplicateCounter, "spill", spy)
+    seen = spill_early_and_record(monkeypatch)
     monkeypatch.setenv("PTOFFACT_CACHE", str(tmp_path / "cache"))
     empty_temp = tmp_path / "temp"
     empty_temp.mkdir()

@@ -18,14 +18,13 @@ from pathlib import Path
 import pytest
 import requests
 
+from helpers import FetchRun
 from ptoffact_build.fetch import cache as cache_module
 from ptoffact_build.fetch import portal as portal_module
 from ptoffact_build.fetch.listing import PortalFile, parse_name, select_files
 from ptoffact_build.fetch.portal import Backoff, PortalClient, Transient, retry_after_seconds
 from ptoffact_build.fetch.tables import (
-    FetchedFile,
     FetchError,
-    fetch_tables,
     read_manifest,
     resolve_api_key,
     resolve_api_url,
@@ -74,33 +73,8 @@ def portal():
         yield fake
 
 
-@pytest.fixture
-def session():
-    """A session that ignores proxy settings of the environment (loopback only)."""
-    with requests.Session() as s:
-        s.trust_env = False
-        yield s
-
-
-class Run:
+class Run(FetchRun):
     """Calls fetch_tables against the fake portal, recording sleeps and progress output."""
-
-    def __init__(self, portal: FakePortal, cache_dir: Path, session: requests.Session) -> None:
-        self.portal, self.cache_dir, self.session = portal, cache_dir, session
-        self.sleeps: list[float] = []
-        self.output = io.StringIO()
-
-    def __call__(self, **kwargs) -> list[FetchedFile]:
-        options = {
-            "api_url": self.portal.api_url,
-            "api_key": KEY,
-            "cache_dir": self.cache_dir,
-            "progress": self.output,
-            "sleep": self.sleeps.append,
-            "session": self.session,
-            "tables": ("office_actions",),
-        }
-        return fetch_tables(**{**options, **kwargs})
 
     def fails(self, exit_code: int = 3, **kwargs) -> FetchError:
         with pytest.raises(FetchError) as caught:
@@ -120,7 +94,7 @@ class Run:
 
 @pytest.fixture
 def run(portal: FakePortal, tmp_path: Path, session: requests.Session) -> Run:
-    return Run(portal, tmp_path / "cache", session)
+    return Run(portal, tmp_path / "cache", session, KEY)
 
 
 def assert_key_never_leaked(portal: FakePortal, cache_dir: Path, *texts: str) -> None:

@@ -61,13 +61,6 @@ def portal():
         yield fake
 
 
-@pytest.fixture
-def session():
-    with requests.Session() as s:
-        s.trust_env = False
-        yield s
-
-
 def fetch(portal: FakePortal, cache_dir: Path, session: requests.Session, sleeps: list) -> None:
     fetch_tables(
         api_url=portal.api_url,

@@ -6,18 +6,16 @@ second. Every fetch runs on a thread with a deadline, so a fetch that hangs fail
 
 from __future__ import annotations
 
-import io
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
+from helpers import FetchRun
 from ptoffact_build.fetch.download import SAMPLES, Stalled, StallWatch
 from ptoffact_build.fetch.portal import Limits
-from ptoffact_build.fetch.tables import FetchError, fetch_tables, read_manifest
+from ptoffact_build.fetch.tables import FetchError, read_manifest
 
 try:
     from .portal_server import FakePortal
@@ -62,35 +60,11 @@ def portal():
         yield fake
 
 
-@pytest.fixture
-def session():
-    with requests.Session() as s:
-        s.trust_env = False
-        yield s
-
-
-class Fetch:
+class Fetch(FetchRun):
     """``fetch_tables`` against the fake portal with ``FAST`` limits and a recorded sleep."""
 
-    def __init__(self, portal: FakePortal, cache_dir: Path, session: requests.Session) -> None:
-        self.portal, self.cache_dir, self.session = portal, cache_dir, session
-        self.sleeps: list[float] = []
-        self.output = io.StringIO()
-
     def __call__(self, limits: Limits = FAST) -> Any:
-        return within(
-            DEADLINE,
-            lambda: fetch_tables(
-                api_url=self.portal.api_url,
-                api_key=KEY,
-                cache_dir=self.cache_dir,
-                tables=("office_actions",),
-                progress=self.output,
-                sleep=self.sleeps.append,
-                session=self.session,
-                limits=limits,
-            ),
-        )
+        return within(DEADLINE, lambda: super(Fetch, self).__call__(limits=limits))
 
     def fails(self, limits: Limits = FAST) -> str:
         """The one-line, key-free message of a fetch that fails with exit 3."""
@@ -106,7 +80,7 @@ class Fetch:
 def fetch(portal, tmp_path, session, monkeypatch) -> Fetch:
     # verification is zipcheck's business; here any bytes of the right size will do
     monkeypatch.setattr("ptoffact_build.fetch.tables.verify_zip", lambda path, size: "0" * 64)
-    return Fetch(portal, tmp_path / "cache", session)
+    return Fetch(portal, tmp_path / "cache", session, KEY)
 
 
 # -- a body that trickles ------------------------------------------------------------------
