@@ -216,6 +216,22 @@ def quirks_for(table: str, indexes: dict[Lookup, KeyIndex | None]) -> QuirkMeasu
 
 
 QUIRK_NOTES = {
+    "mail_dt_first": "Earliest mail date of an Office action.",
+    "mail_dt_last": "Latest mail date of an Office action.",
+    "art_unit_lengths": "Art units by length in characters (most are 4 digits).",
+    "uspc_class_lengths": "USPC classes by length in characters (zero-padded text).",
+    "document_cd": "Office actions by document code: CTNF non-final, CTFR final.",
+    "rejections.action_type": "Rejection rows by action_type, most frequent first "
+    "(the vocabulary is not documented).",
+    "rejections.action_subtype": "Rejection rows by action_subtype, most frequent first; "
+    "NULL where the row has none (filter with IS NULL, not = '').",
+    "claim_numbers_empty": "Rejection rows whose claim_numbers is NULL (no claims listed).",
+    "ifw_number_empty": "Citations whose ifw_number is NULL: not tied to an Office action's "
+    "rejection.",
+    "citations.action_type": "Citation rows by action_type, most frequent first; NULL where "
+    "the citation is not tied to a rejection.",
+    "parsed_lengths": "Non-NULL parsed reference numbers by length: 7 a US patent, 11 a "
+    "pre-grant publication.",
     "mail_dt_before_2008": "Office actions dated before 2008 "
     "(the dataset covers 2008 to mid-2017).",
     "same_day_duplicate_rows": "Rows that share app_id and mail_dt with another row "

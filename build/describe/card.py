@@ -179,10 +179,22 @@ def counts_section(result: RunResult) -> str:
     return "\n".join(lines)
 
 
+def vocabulary_key(key: str) -> str:
+    """A counted value as the card shows it. The schemas read an empty CSV cell as missing,
+    so the Parquet holds NULL there and never an empty string: the measures count those
+    NULLs under ``""`` (:func:`~ptoffact_build.check.quirks.value_counts`)."""
+    return "NULL" if key == "" else f"`{key}`"
+
+
 def quirk_value(value) -> str:
     if isinstance(value, dict):
-        return ", ".join(f"`{k or '(empty)'}`: {v:,}" for k, v in list(value.items())[:12])
+        return ", ".join(f"{vocabulary_key(k)}: {v:,}" for k, v in list(value.items())[:12])
     return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def quirk_note(table: str, name: str) -> str:
+    """What a quirk row measures: the note for this table's measure, else the shared one."""
+    return QUIRK_NOTES.get(f"{table}.{name}") or QUIRK_NOTES.get(name, "")
 
 
 def quirks_section(result: RunResult) -> str:
@@ -198,7 +210,7 @@ def quirks_section(result: RunResult) -> str:
     ]
     for table in TABLES:
         for name, value in result.tables[table].quirks.items():
-            note = QUIRK_NOTES.get(name, "")
+            note = quirk_note(table, name)
             lines.append(f"| `{table}` | `{name}` | {quirk_value(value)} | {note} |")
     return "\n".join(lines)
 

@@ -25,7 +25,7 @@ LIMITATIONS = [
     "claims; it is a flag, not a count.",
     "In `rejections`, the full vocabularies of `action_type` and `action_subtype` are not "
     "documented (the values seen are under Known quirks); `action_subtype` holds bare "
-    "paragraph letters such as `a` (not `103(a)`), keywords, or nothing. The triple (`ifw_number`, "
+    "paragraph letters such as `a` (not `103(a)`), keywords, or NULL. The triple (`ifw_number`, "
     "`action_type`, `action_subtype`) is almost, but not quite, unique. `alice_in`, "
     "`bilski_in`, `mayo_in` and `myriad_in` say whether the decision is cited in the "
     "action text.",
@@ -33,7 +33,7 @@ LIMITATIONS = [
     "and `parsed` its normalised patent or publication number. The meanings of `form892`, "
     "`form1449` and `citation_in_oa` are inferred, not stated by the USPTO. In the full data "
     "about 0.54% of citation rows have an `app_id` absent from `office_actions`, and "
-    "`ifw_number` is empty for citations not tied to a rejection (inferred).",
+    "`ifw_number` is NULL for citations not tied to a rejection (inferred).",
     "About 1.7% of applications in the full data have two `office_actions` rows on the same "
     "first-action date with different `ifw_number`s, concentrated from October 2015 to "
     "March 2016: most likely an export duplicate (inferred). Some `mail_dt` values precede "

@@ -4,6 +4,9 @@ A build without a repository writes examples that run from inside the release fo
 (relative paths, never the folder's own path). ``build --repo OWNER/NAME`` writes the Hub's
 examples; ``publish --repo OWNER/NAME`` swaps the section between its markers for that
 repository's in the README it uploads, leaving the local file as it is.
+
+Both forms end with the same question, 101 rejections per mail year, answered in each tool
+(:func:`recipes`); the tests run every local block against a built release.
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ From inside the release folder (`cd path/to/release` first; that path is a place
 wherever this folder is):
 
 ```python
+import os
+
 import datasets
-rejections = datasets.load_dataset(".", "rejections", split="train")
+
+rejections = datasets.load_dataset(os.getcwd(), "rejections", split="train")
 ```
 
 ```sql
@@ -62,11 +68,179 @@ Frictionless users: download the repository
 `frictionless validate datapackage.json` inside it checks every row, byte count and hash."""
 
 
+QUESTION = "101 rejections per mail year"
+
+RECIPES = """\
+### One question in every tool: {question}
+
+Each recipe counts the Office actions with `rejection_101` true by the year of `mail_dt`;
+they all give the same numbers.
+
+```python
+# {question}, with datasets
+{imports}import datasets
+
+actions = datasets.load_dataset({source}, "office_actions", split="train")
+actions = actions.select_columns(["mail_dt", "rejection_101"])
+per_year = collections.Counter(row["mail_dt"].year for row in actions if row["rejection_101"])
+print(sorted(per_year.items()))
+```
+
+```sql
+-- DuckDB: {question}
+SELECT year(mail_dt) AS year, count(*) AS actions_with_101
+FROM '{prefix}data/office_actions/*.parquet'
+WHERE rejection_101
+GROUP BY year ORDER BY year;
+```
+
+```python
+# {question}, with Polars
+import polars as pl
+
+per_year = (
+    pl.scan_parquet("{prefix}data/office_actions/*.parquet")
+    .filter(pl.col("rejection_101"))
+    .group_by(pl.col("mail_dt").dt.year().alias("year"))
+    .agg(pl.len().alias("actions_with_101"))
+    .sort("year")
+    .collect()
+)
+print(per_year)
+```
+
+```python
+# {question}, with pandas: the pyarrow backend keeps dates as dates and flags as booleans
+import pandas as pd
+
+actions = pd.read_parquet(
+    "{prefix}data/office_actions",
+    columns=["mail_dt", "rejection_101"],
+    dtype_backend="pyarrow",
+)
+per_year = actions[actions["rejection_101"]].groupby(actions["mail_dt"].dt.year).size()
+print(per_year)
+```
+
+{spark}
+
+The gzip CSV copies in `csv/` hold the same rows as text. Read them with the types of
+`datapackage.json` (Frictionless), or keep every column as text with `dtype=str`: a plain
+`read_csv` guesses numbers and turns the subclass `001000` into `1000`, and an application
+number such as `09123456` into `9123456`.
+
+```python
+# {question}, from the CSV copy read as text (flags are "1"/"0", dates "YYYY-MM-DD")
+import pandas as pd
+
+actions = pd.read_csv("{prefix}csv/office_actions.csv.gz", dtype=str)
+flagged = actions[actions["rejection_101"] == "1"]
+per_year = flagged.groupby(flagged["mail_dt"].str[:4].astype(int)).size()
+print(per_year)
+```
+
+{frictionless}"""
+
+SPARK_FOLDER = """\
+```python
+# {question}, with Spark (pip install pyspark; it needs Java)
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+spark = SparkSession.builder.master("local[*]").getOrCreate()
+actions = spark.read.parquet("data/office_actions")
+per_year = (
+    actions.where(F.col("rejection_101"))
+    .groupBy(F.year("mail_dt").alias("year"))
+    .count()
+    .orderBy("year")
+    .collect()
+)
+print(per_year)
+```"""
+
+SPARK_HUB = """\
+```python
+# {question}, with Spark (pip install pyspark; it needs Java): Spark reads no hf:// paths,
+# so download the table first (from hf://datasets/{repo})
+from huggingface_hub import snapshot_download
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+folder = snapshot_download(
+    "{repo}", repo_type="dataset", allow_patterns=["data/office_actions/*"]
+)
+spark = SparkSession.builder.master("local[*]").getOrCreate()
+actions = spark.read.parquet(f"{{folder}}/data/office_actions")
+per_year = (
+    actions.where(F.col("rejection_101"))
+    .groupBy(F.year("mail_dt").alias("year"))
+    .count()
+    .orderBy("year")
+    .collect()
+)
+print(per_year)
+```"""
+
+FRICTIONLESS_FOLDER = """\
+```python
+# {question}, from the CSV copy typed by datapackage.json (Frictionless)
+import collections
+
+from frictionless import Package
+
+actions = Package("datapackage.json").get_resource("office_actions")
+per_year = collections.Counter(
+    row["mail_dt"].year for row in actions.read_rows() if row["rejection_101"]
+)
+print(sorted(per_year.items()))
+```"""
+
+FRICTIONLESS_HUB = """\
+```python
+# {question}, from the CSV copy typed by datapackage.json (Frictionless), downloaded
+# from hf://datasets/{repo}
+import collections
+
+from frictionless import Package
+from huggingface_hub import snapshot_download
+
+folder = snapshot_download(
+    "{repo}", repo_type="dataset", allow_patterns=["datapackage.json", "csv/*"]
+)
+actions = Package(f"{{folder}}/datapackage.json").get_resource("office_actions")
+per_year = collections.Counter(
+    row["mail_dt"].year for row in actions.read_rows() if row["rejection_101"]
+)
+print(sorted(per_year.items()))
+```"""
+
+
+def recipes(repo: str | None) -> str:
+    """The question answered in each tool: reading the release folder from inside it, or
+    the Hub repository ``repo``."""
+    if repo:
+        spark, frictionless = SPARK_HUB, FRICTIONLESS_HUB
+        imports, source, prefix = "import collections\n\n", f'"{repo}"', f"hf://datasets/{repo}/"
+    else:
+        spark, frictionless = SPARK_FOLDER, FRICTIONLESS_FOLDER
+        imports, source, prefix = "import collections\nimport os\n\n", "os.getcwd()", ""
+    fill = {"question": QUESTION, "repo": repo}
+    return RECIPES.format(
+        question=QUESTION,
+        imports=imports,
+        source=source,
+        prefix=prefix,
+        spark=spark.format(**fill),
+        frictionless=frictionless.format(**fill),
+    )
+
+
 def loading_section(repo: str | None) -> str:
     """The whole section, between its markers: the Hub's examples for ``repo``, or the
-    folder's when there is none."""
+    folder's when there is none, then the recipes in every tool."""
     examples = HUB_EXAMPLES.format(repo=repo) if repo else FOLDER_EXAMPLES
-    return f"{BEGIN}\n## Loading\n\n{examples}\n{END}"
+    return f"{BEGIN}\n## Loading\n\n{examples}\n\n{recipes(repo)}\n{END}"
 
 
 def card_for_repo(card: str, repo: str) -> str | None:

@@ -249,7 +249,7 @@ def test_no_absolute_path_in_a_card_built_without_a_repo(sample_release: Path) -
     text = (sample_release / "README.md").read_text(encoding="utf-8")
     assert str(sample_release.parent) not in text
     assert not re.search(r"['\"(]/(tmp|home|root|work)\b", text)
-    assert 'load_dataset(".", "rejections"' in text
+    assert 'load_dataset(os.getcwd(), "rejections"' in text
     assert "FROM 'data/rejections/*.parquet'" in text
     assert "hf://" not in text
 
@@ -262,7 +262,7 @@ def test_build_with_a_repo_writes_the_hubs_examples(tmp_path: Path) -> None:
     assert f'load_dataset("{REPO}", "rejections", split="train")' in text
     assert f"FROM 'hf://datasets/{REPO}/data/rejections/*.parquet'" in text
     assert f'pl.scan_parquet("hf://datasets/{REPO}/data/office_actions/*.parquet")' in text
-    assert str(tmp_path) not in text and 'load_dataset("."' not in text
+    assert str(tmp_path) not in text and "load_dataset(os.getcwd()" not in text
     assert hub_files(out, REPO)["README.md"] == text.encode()  # publish uploads it as is
 
 
@@ -277,7 +277,7 @@ def test_the_hub_card_names_the_repo_and_keeps_the_rest(sample_release: Path) ->
     local = (sample_release / "README.md").read_text(encoding="utf-8")
     hub = hub_files(sample_release, REPO)["README.md"].decode()
     assert f'load_dataset("{REPO}", "rejections"' in hub
-    assert f"hf://datasets/{REPO}/data/" in hub and 'load_dataset("."' not in hub
+    assert f"hf://datasets/{REPO}/data/" in hub and "load_dataset(os.getcwd()" not in hub
     assert str(sample_release.parent) not in hub
     assert hub.split("<!-- ptoffact:loading begin")[0] == local.split("<!-- ptoffact:loading")[0]
     assert hub.split("<!-- ptoffact:loading end -->")[1] == local.split("loading end -->")[1]
