@@ -25,6 +25,7 @@ from ptoffact_build.check.findings import Finding, FindingLog, FindingsFile
 from ptoffact_build.check.keys import KeyIndex
 from ptoffact_build.check.quirks import quirk_lookups, quirks_for
 from ptoffact_build.check.references import Lookup, Needs, References, needs_of
+from ptoffact_build.check.statistics import BuildStatistics
 from ptoffact_build.errors import UsageError
 from ptoffact_build.pools import pool
 from ptoffact_build.progress import RowProgress
@@ -74,6 +75,7 @@ class TableResult:
     header_faulty: bool = False  # its rows were read by position; never published
     quirks: dict = field(default_factory=dict)
     distinct: dict[str, int] = field(default_factory=dict)  # distinct values of shared columns
+    statistics: dict = field(default_factory=dict)  # see ptoffact_build.check.statistics
 
 
 @dataclass
@@ -118,6 +120,7 @@ class TableRun:
     watch: Stopwatch
     kept_keys: list[pa.Array] = field(default_factory=list)
     quirks_pending: Future | None = None
+    statistics: BuildStatistics | None = None
 
     def __post_init__(self) -> None:
         self.checker = TableChecker(self.schema, references=self.shared.keys)
@@ -194,6 +197,8 @@ class TableRun:
     def timed_observe(self, typed: pa.RecordBatch) -> None:
         with self.watch.stage("quirks (worker thread)"):
             self.quirks.observe(typed)
+            if self.statistics is not None:
+                self.statistics.observe(self.schema.name, typed)
             for name, chunks in self.values.items():
                 chunks.append(pc.unique(typed.column(name)))
 
@@ -225,6 +230,8 @@ class TableRun:
             self.quirks_pending.result()
         with self.watch.stage("quirks"):
             self.result.quirks = self.quirks.summary()
+            if self.statistics is not None:
+                self.result.statistics = self.statistics.summary(self.schema.name)
 
     def share(self) -> None:
         """Index what later tables look up in this table (None for an unreadable one)."""
@@ -348,6 +355,7 @@ def run_all_tables(
     shared = References()
     results: dict[str, TableResult] = {}
     watch = Stopwatch()
+    statistics = BuildStatistics(shared)
     for table in TABLES:
         result = TableResult(table, sources[table])
         run = TableRun(
@@ -358,6 +366,7 @@ def run_all_tables(
             None if sinks is None else sinks[table],
             result,
             watch,
+            statistics=statistics,
         )
         progress.start(table)
         for source in sources[table]:

@@ -25,6 +25,7 @@ from ptoffact_build.describe.datapackage import (
 from ptoffact_build.describe.dictionary import data_dictionary
 from ptoffact_build.describe.limitations import limitations_section
 from ptoffact_build.describe.report import Origin, SourceRecord
+from ptoffact_build.describe.statistics import statistics_sections
 from ptoffact_build.describe.summary import BUILT_FROM_USPTO, FULL_DATASET, BuildSummary
 from ptoffact_build.describe.usage import loading_section
 from ptoffact_build.pipeline import RunResult
@@ -274,6 +275,8 @@ def card_body(
         loading_section(repo),
         "",
         counts_section(result),
+        "",
+        statistics_sections(result),
         "",
         "## Data dictionary",
         "",

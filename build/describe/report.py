@@ -7,6 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from ptoffact_build.describe.statistics import statistics_json
 from ptoffact_build.filerecord import FileRecord
 from ptoffact_build.hashing import file_sha256
 from ptoffact_build.pipeline import RunResult
@@ -104,4 +105,5 @@ def report_json(result: RunResult, sources: list[SourceRecord]) -> dict[str, Any
         "sources": [s.to_json() for s in sources],
         "seconds_per_stage": result.watch.to_json(),
         "tables": tables,
+        "statistics": statistics_json(result),
     }

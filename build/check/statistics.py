@@ -1,0 +1,289 @@
+"""Statistics of the validated rows, kept as small aggregates while the rows pass.
+
+They run beside the quirk measures, on the same worker thread and the same typed batches:
+no second read of the data. Memory stays bounded at full scale: counters keyed by year or
+by a small vocabulary, a k-minimum-values sketch per column for distinct counts, and
+per-key counts (rejections per action, citations per application, repeated rejection
+triples) kept as 64-bit hashes that spill to disk like the quirks' duplicate counter.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ptoffact_build.check.keys import (
+    BUCKET_BITS,
+    DuplicateCounter,
+    hash_rows,
+    hash_strings,
+    mix,
+)
+from ptoffact_build.check.references import References
+from ptoffact_build.pools import pool
+from ptoffact_build.write.scratch import remove_scratch
+
+GROUNDS = ("rejection_101", "rejection_102", "rejection_103", "rejection_112", "rejection_dp")
+PARSING_FLAGS = ("header_missing", "fp_missing", "rejection_fp_mismatch", "closing_missing")
+SKETCH_SIZE = 4096  # distinct counts beyond this are estimates (about 1.6 % standard error)
+TOP_VALUES = 10  # values listed for a small vocabulary
+VOCABULARY_LIMIT = 50  # a column with more distinct values gets no top values
+FIRST_YEAR, YEARS = 1900, 200  # year counters cover 1900 to 2099
+KEY_MEMORY_ROWS = 2_000_000  # 16 MB of hashes per counter in memory before spilling
+TRIPLE = ("ifw_number", "action_type", "action_subtype")
+
+
+@dataclass
+class DistinctSketch:
+    """Distinct values from the k smallest 64-bit hashes: exact below k, else an estimate."""
+
+    smallest: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))
+
+    def add(self, hashes: np.ndarray) -> None:
+        if len(self.smallest) == SKETCH_SIZE:
+            hashes = hashes[hashes < self.smallest[-1]]
+        merged = np.unique(np.concatenate([self.smallest, hashes]))
+        self.smallest = merged[:SKETCH_SIZE]
+
+    def result(self) -> tuple[int, bool]:
+        """The count and whether it is exact."""
+        if len(self.smallest) < SKETCH_SIZE:
+            return len(self.smallest), True
+        fraction = float(self.smallest[-1]) / 2.0**64
+        return round((SKETCH_SIZE - 1) / fraction), False
+
+
+def value_hashes(column: pa.Array) -> np.ndarray:
+    """A well-spread 64-bit hash of each non-null value."""
+    present = column.drop_null()
+    if pa.types.is_string(present.type):
+        return mix(hash_strings(present))
+    if pa.types.is_date(present.type):
+        present = pc.cast(present, pa.int32())
+    return mix(pc.cast(present, pa.int64()).to_numpy().astype(np.uint64))
+
+
+@dataclass
+class ColumnProfile:
+    """Empty cells, distinct values, minimum and maximum, and top values of a small vocabulary."""
+
+    nulls: int = 0
+    low: Any = None
+    high: Any = None
+    sketch: DistinctSketch = field(default_factory=DistinctSketch)
+    values: Counter | None = field(default_factory=Counter)  # None once past the limit
+
+    def observe(self, column: pa.Array) -> None:
+        self.nulls += column.null_count
+        if len(column) == column.null_count:
+            return
+        low, high = (s.as_py() for s in pc.min_max(column).values())
+        self.low = low if self.low is None else min(self.low, low)
+        self.high = high if self.high is None else max(self.high, high)
+        if self.values is None:
+            self.sketch.add(value_hashes(column))
+            return
+        counts = pc.value_counts(column.drop_null())
+        names = counts.field("values").to_pylist()
+        self.values.update(dict(zip(names, counts.field("counts").to_pylist(), strict=True)))
+        if len(self.values) > VOCABULARY_LIMIT:  # from now on, only the sketch counts
+            self.sketch.add(value_hashes(pa.array(list(self.values), column.type)))
+            self.values = None
+
+    def summary(self) -> dict[str, Any]:
+        distinct, exact = self.sketch.result()
+        if self.values is not None:  # the sketch was never fed
+            distinct, exact = len(self.values), True
+        found: dict[str, Any] = {
+            "null": self.nulls,
+            "distinct": distinct,
+            "distinct_exact": exact,
+            "min": None if self.low is None else str(self.low),
+            "max": None if self.high is None else str(self.high),
+        }
+        if self.values is not None:
+            top = self.values.most_common(TOP_VALUES)
+            found["top"] = {label(k): v for k, v in top}
+        return found
+
+
+def label(value: Any) -> str:
+    """A value as text, booleans as in JSON and SQL."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+@dataclass
+class KeyCounts:
+    """How many keys occur once, twice, ... (a histogram), and the keys that repeat."""
+
+    histogram: np.ndarray  # histogram[k] = keys occurring k times
+    repeated: np.ndarray  # sorted hashes of the keys occurring more than once
+    repeats: np.ndarray  # how often each of those occurs
+
+    def median(self) -> float | None:
+        keys = int(self.histogram.sum())
+        if keys == 0:
+            return None
+        cumulative = np.cumsum(self.histogram)
+        lower = int(np.searchsorted(cumulative, (keys - 1) // 2 + 1))
+        upper = int(np.searchsorted(cumulative, keys // 2 + 1))
+        return (lower + upper) / 2
+
+    def mean(self) -> float | None:
+        keys = int(self.histogram.sum())
+        rows = int((self.histogram * np.arange(len(self.histogram))).sum())
+        return rows / keys if keys else None
+
+
+@dataclass
+class KeyCounter(DuplicateCounter):
+    """A duplicate counter that also tells how often each key occurs (and, with
+    ``keep_repeated``, which keys repeat)."""
+
+    memory_rows: int = KEY_MEMORY_ROWS
+    keep_repeated: bool = False
+
+    def counts(self) -> KeyCounts:
+        parts = pool("hashes", 2).map(
+            lambda b: bucket_counts(self.bucket(b), self.keep_repeated), range(1 << BUCKET_BITS)
+        )
+        histograms, repeated, repeats = zip(*parts, strict=True)
+        if self.scratch is not None:
+            remove_scratch(self.scratch)
+            self.scratch = None
+        width = max(len(h) for h in histograms)
+        histogram = sum(np.pad(h, (0, width - len(h))) for h in histograms)
+        keys = np.concatenate(repeated)
+        order = np.argsort(keys)
+        return KeyCounts(np.asarray(histogram), keys[order], np.concatenate(repeats)[order])
+
+
+def bucket_counts(hashes: np.ndarray, keep_repeated: bool) -> tuple[np.ndarray, ...]:
+    """The histogram of one bucket's key counts, and its repeated keys with their counts."""
+    if len(hashes) == 0:
+        return np.zeros(1, np.int64), hashes, np.empty(0, np.int64)
+    hashes.sort()
+    starts = np.flatnonzero(np.concatenate([[True], hashes[1:] != hashes[:-1]]))
+    sizes = np.diff(np.append(starts, len(hashes)))
+    many = sizes > 1 if keep_repeated else np.zeros(len(sizes), bool)
+    return np.bincount(sizes), hashes[starts[many]], sizes[many]
+
+
+@dataclass
+class OfficeActionStatistics:
+    """Actions and the share raising each ground or flag per mail year; art units; finals."""
+
+    per_year: np.ndarray = field(
+        default_factory=lambda: np.zeros((1 + len(GROUNDS) + len(PARSING_FLAGS), YEARS), np.int64)
+    )
+    art_units: set = field(default_factory=set)
+    final: int = 0
+
+    def observe(self, batch: pa.RecordBatch) -> None:
+        dates = batch.column("mail_dt")
+        dated = pc.is_valid(dates).to_numpy(zero_copy_only=False)
+        years = pc.year(dates.drop_null()).to_numpy() - FIRST_YEAR
+        years = np.clip(years, 0, YEARS - 1)
+        self.per_year[0] += np.bincount(years, minlength=YEARS)
+        for i, name in enumerate(GROUNDS + PARSING_FLAGS, start=1):
+            flag = pc.fill_null(batch.column(name), False).to_numpy(zero_copy_only=False)
+            self.per_year[i] += np.bincount(years, weights=flag[dated], minlength=YEARS).astype(
+                np.int64
+            )
+        self.art_units.update(pc.unique(batch.column("art_unit").drop_null()).to_pylist())
+        self.final += int(pc.sum(pc.equal(batch.column("document_cd"), "CTFR")).as_py() or 0)
+
+    def summary(self) -> dict[str, Any]:
+        rows = []
+        for year in np.flatnonzero(self.per_year[0]):
+            counts = self.per_year[:, year]
+            row: dict[str, Any] = {"year": int(year) + FIRST_YEAR, "office_actions": int(counts[0])}
+            for i, name in enumerate(GROUNDS + PARSING_FLAGS, start=1):
+                row[name] = int(counts[i])
+            rows.append(row)
+        return {
+            "per_mail_year": rows,
+            "distinct_art_units": len(self.art_units),
+            "final_actions": self.final,
+        }
+
+
+@dataclass
+class BuildStatistics:
+    """The statistics of every table, fed each table's valid batches in order."""
+
+    shared: References
+    profiles: dict[str, dict[str, ColumnProfile]] = field(default_factory=dict)
+    office_actions: OfficeActionStatistics = field(default_factory=OfficeActionStatistics)
+    rejections_per_action: KeyCounter = field(default_factory=KeyCounter)
+    rejection_triples: KeyCounter = field(default_factory=lambda: KeyCounter(keep_repeated=True))
+    citations_per_app: KeyCounter = field(default_factory=KeyCounter)
+    repeated_triples: KeyCounts | None = None
+    rejections_with_action: int | None = 0  # None when office_actions was unreadable
+    citations_multiplied: int = 0
+    citation_rows_added: int = 0
+
+    def observe(self, table: str, batch: pa.RecordBatch) -> None:
+        profiles = self.profiles.setdefault(table, {})
+        for name in batch.schema.names:
+            profiles.setdefault(name, ColumnProfile()).observe(batch.column(name))
+        if table == "office_actions":
+            self.office_actions.observe(batch)
+        elif table == "rejections":
+            self.observe_rejections(batch)
+        elif table == "citations":
+            self.observe_citations(batch)
+
+    def observe_rejections(self, batch: pa.RecordBatch) -> None:
+        ifw = batch.column("ifw_number")
+        self.rejections_per_action.add(ifw)
+        self.rejection_triples.add(*(batch.column(name) for name in TRIPLE))
+        actions = self.shared.keys.get("office_actions")
+        if actions is None or self.rejections_with_action is None:
+            self.rejections_with_action = None
+        else:
+            self.rejections_with_action += int(actions.contains(ifw, exact=False).sum())
+
+    def observe_citations(self, batch: pa.RecordBatch) -> None:
+        self.citations_per_app.add(batch.column("app_id"))
+        triples = self.repeated_triples
+        if triples is None or len(triples.repeated) == 0:
+            return
+        hashed = hash_rows(*(batch.column(name) for name in TRIPLE))
+        position = np.searchsorted(triples.repeated, hashed)
+        position[position == len(triples.repeated)] = 0
+        hit = triples.repeated[position] == hashed
+        self.citations_multiplied += int(hit.sum())
+        self.citation_rows_added += int((triples.repeats[position[hit]] - 1).sum())
+
+    def summary(self, table: str) -> dict[str, Any]:
+        """A table's statistics, once its last batch was observed."""
+        found: dict[str, Any] = {
+            "columns": {n: p.summary() for n, p in self.profiles.get(table, {}).items()}
+        }
+        if table == "office_actions":
+            found.update(self.office_actions.summary())
+        elif table == "rejections":
+            per_action = self.rejections_per_action.counts()
+            self.repeated_triples = self.rejection_triples.counts()
+            found["rejections_per_action"] = key_summary(per_action)
+            found["rows_with_action"] = self.rejections_with_action
+        elif table == "citations":
+            found["citations_per_application"] = key_summary(self.citations_per_app.counts())
+            found["rows_multiplied_by_rejection_join"] = self.citations_multiplied
+            found["rows_added_by_rejection_join"] = self.citation_rows_added
+        return found
+
+
+def key_summary(counts: KeyCounts) -> dict[str, Any]:
+    mean = counts.mean()
+    return {
+        "keys": int(counts.histogram.sum()),
+        "mean": None if mean is None else round(mean, 4),
+        "median": counts.median(),
+    }

@@ -1,0 +1,199 @@
+"""The card's measured statistics and join recipes, and the report's ``statistics`` block.
+
+Every number comes from the aggregates kept while the validated rows passed
+(:mod:`ptoffact_build.check.statistics`) and from the quirk measures; nothing reads the data
+again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ptoffact_build.check.statistics import GROUNDS, PARSING_FLAGS, SKETCH_SIZE
+from ptoffact_build.pipeline import RunResult
+from ptoffact_build.schema import TABLES
+
+
+def share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def overview(result: RunResult) -> dict[str, Any]:
+    """Rows, distinct applications and art units, mail dates, finals, per-key ratios."""
+    actions = result.tables["office_actions"]
+    stats = actions.statistics
+    return {
+        "rows": {t: result.tables[t].rows_valid for t in TABLES},
+        "distinct_applications": actions.distinct.get("app_id"),
+        "distinct_art_units": stats.get("distinct_art_units"),
+        "mail_dt_first": actions.quirks.get("mail_dt_first"),
+        "mail_dt_last": actions.quirks.get("mail_dt_last"),
+        "final_actions": stats.get("final_actions"),
+        "final_actions_share": share(stats.get("final_actions", 0), actions.rows_valid),
+        "rejections_per_action": result.tables["rejections"].statistics.get(
+            "rejections_per_action"
+        ),
+        "citations_per_application": result.tables["citations"].statistics.get(
+            "citations_per_application"
+        ),
+    }
+
+
+def joins(result: RunResult) -> dict[str, Any]:
+    """How well the tables join on this build."""
+    rejections = result.tables["rejections"]
+    citations = result.tables["citations"]
+    quirks = citations.quirks
+    tied = citations.rows_valid - quirks.get("ifw_number_empty", 0)
+    return {
+        "rejections": rejections.rows_valid,
+        "rejections_with_action": rejections.statistics.get("rows_with_action"),
+        "citations": citations.rows_valid,
+        "citations_tied_to_an_action": tied,
+        "citations_whose_action_exists": tied - quirks.get("ifw_number_not_in_office_actions", 0),
+        "citations_app_id_without_action": quirks.get("app_id_not_in_office_actions"),
+        "citations_multiplied_by_rejection_join": citations.statistics.get(
+            "rows_multiplied_by_rejection_join"
+        ),
+        "rows_added_by_rejection_join": citations.statistics.get("rows_added_by_rejection_join"),
+    }
+
+
+def statistics_json(result: RunResult) -> dict[str, Any]:
+    """The ``statistics`` block of ``validation_report.json``."""
+    return {
+        "overview": overview(result),
+        "per_mail_year": result.tables["office_actions"].statistics.get("per_mail_year", []),
+        "joins": joins(result),
+        "columns": {t: result.tables[t].statistics.get("columns", {}) for t in TABLES},
+    }
+
+
+def number(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def percent(part: int | None, whole: int | None) -> str:
+    return f"{100 * part / whole:.1f} %" if part is not None and whole else "NULL"
+
+
+def overview_section(result: RunResult) -> list[str]:
+    found = overview(result)
+    per_action = found["rejections_per_action"] or {}
+    per_app = found["citations_per_application"] or {}
+    rows = found["rows"]
+    return [
+        "## Overview (measured on this build)",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        *(f"| rows in `{t}` | {number(n)} |" for t, n in rows.items()),
+        f"| distinct applications (`office_actions.app_id`) | "
+        f"{number(found['distinct_applications'])} |",
+        f"| distinct art units | {number(found['distinct_art_units'])} |",
+        f"| first mail date | {number(found['mail_dt_first'])} |",
+        f"| last mail date | {number(found['mail_dt_last'])} |",
+        f"| final actions (`document_cd` CTFR) | "
+        f"{percent(found['final_actions'], rows['office_actions'])} |",
+        f"| rejection rows per action with any: mean / median | "
+        f"{number(per_action.get('mean'))} / {number(per_action.get('median'))} |",
+        f"| citation rows per application with any: mean / median | "
+        f"{number(per_app.get('mean'))} / {number(per_app.get('median'))} |",
+        "",
+        "Means and medians are over the keys present in the table (`rejections.ifw_number`, "
+        "`citations.app_id`), computed exactly from a count per key kept as 64-bit hashes "
+        "(spilled to scratch files at full scale, so memory stays bounded).",
+    ]
+
+
+def per_year_section(result: RunResult) -> list[str]:
+    names = GROUNDS + PARSING_FLAGS
+    lines = [
+        "## Office actions per mail year",
+        "",
+        "Share of the year's actions raising each ground, and carrying each parsing-quality "
+        "flag (true; NULL counts as not raised).",
+        "",
+        "| year | actions | " + " | ".join(f"`{n}`" for n in names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
+    for row in result.tables["office_actions"].statistics.get("per_mail_year", []):
+        total = row["office_actions"]
+        cells = [percent(row[n], total) for n in names]
+        lines.append(f"| {row['year']} | {total:,} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def cell_text(value: Any, limit: int = 60) -> str:
+    """A value fit for a Markdown table cell: shortened, its pipes escaped."""
+    text = number(value)
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return text.replace("|", "\\|")
+
+
+def profile_cell(profile: dict[str, Any]) -> str:
+    if "top" in profile:
+        return ", ".join(f"`{cell_text(k)}` ({v:,})" for k, v in profile["top"].items()) or "NULL"
+    return f"{cell_text(profile['min'])} … {cell_text(profile['max'])}"
+
+
+def profile_section(result: RunResult) -> list[str]:
+    lines = [
+        "## Column profile",
+        "",
+        "NULL cells, distinct non-NULL values, and the top values of a small vocabulary "
+        "(50 values at most) or else the minimum … maximum. Distinct counts marked ≈ are "
+        f"estimates from the {SKETCH_SIZE:,} smallest value hashes (about 1.6 % standard "
+        "error); the others are exact.",
+    ]
+    for table in TABLES:
+        lines += [
+            "",
+            f"`{table}`:",
+            "",
+            "| column | NULL | distinct | values |",
+            "|---|---|---|---|",
+        ]
+        for name, p in result.tables[table].statistics.get("columns", {}).items():
+            distinct = number(p["distinct"]) if p["distinct_exact"] else f"≈ {p['distinct']:,}"
+            lines.append(f"| `{name}` | {p['null']:,} | {distinct} | {profile_cell(p)} |")
+    return lines
+
+
+def joins_section(result: RunResult) -> list[str]:
+    j = joins(result)
+    return [
+        "## Joining the tables",
+        "",
+        f"- `rejections` → `office_actions` on `ifw_number`: {number(j['rejections_with_action'])} "
+        f"of {number(j['rejections'])} rejection rows find their action "
+        f"({percent(j['rejections_with_action'], j['rejections'])}).",
+        "- `citations` → `office_actions` on `ifw_number`: "
+        f"{number(j['citations_tied_to_an_action'])} of {number(j['citations'])} citation rows "
+        "name an action (the others hold NULL), and "
+        f"{number(j['citations_whose_action_exists'])} of those find it. "
+        f"{number(j['citations_app_id_without_action'])} citation rows have an `app_id` with no "
+        "Office action in the data.",
+        "- `citations` → `rejections` on (`ifw_number`, `action_type`, `action_subtype`): "
+        "**this join multiplies rows**, because the triple repeats in `rejections`. On this "
+        f"build {number(j['citations_multiplied_by_rejection_join'])} citation rows match a "
+        f"repeated triple and the join returns {number(j['rows_added_by_rejection_join'])} "
+        "rows more than it has citations. Deduplicate the rejection side first (e.g. `SELECT "
+        "DISTINCT ifw_number, action_type, action_subtype`) when counting citations.",
+        "- Other USPTO data (the Patent Examination Research Dataset's application data, "
+        "PatentsView): join on the application number. `app_id` here is text of 8 digits with "
+        "its leading zeros (`09876543`); pad numbers read elsewhere to 8 digits, e.g. "
+        "`lpad(CAST(application_number AS VARCHAR), 8, '0')` in DuckDB or "
+        "`str(n).zfill(8)` in Python.",
+    ]
+
+
+def statistics_sections(result: RunResult) -> str:
+    """The card's sections of measured statistics, in order."""
+    parts = [overview_section(result), per_year_section(result), joins_section(result)]
+    parts.append(profile_section(result))
+    return "\n\n".join("\n".join(p) for p in parts)
