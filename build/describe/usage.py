@@ -141,14 +141,10 @@ print(per_year)
 
 {frictionless}"""
 
-SPARK_FOLDER = """\
-```python
-# {question}, with Spark (pip install pyspark; it needs Java)
-from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
-
+# The Spark query both forms share; PATH is where the office_actions shards are.
+SPARK_QUERY = """\
 spark = SparkSession.builder.master("local[*]").getOrCreate()
-actions = spark.read.parquet("data/office_actions")
+actions = spark.read.parquet(PATH)
 per_year = (
     actions.where(F.col("rejection_101"))
     .groupBy(F.year("mail_dt").alias("year"))
@@ -158,6 +154,14 @@ per_year = (
 )
 print(per_year)
 ```"""
+
+SPARK_FOLDER = """\
+```python
+# {question}, with Spark (pip install pyspark; it needs Java)
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+""" + SPARK_QUERY.replace("PATH", '"data/office_actions"')
 
 SPARK_HUB = """\
 ```python
@@ -170,17 +174,7 @@ from pyspark.sql import functions as F
 folder = snapshot_download(
     "{repo}", repo_type="dataset", allow_patterns=["data/office_actions/*"]
 )
-spark = SparkSession.builder.master("local[*]").getOrCreate()
-actions = spark.read.parquet(f"{{folder}}/data/office_actions")
-per_year = (
-    actions.where(F.col("rejection_101"))
-    .groupBy(F.year("mail_dt").alias("year"))
-    .count()
-    .orderBy("year")
-    .collect()
-)
-print(per_year)
-```"""
+""" + SPARK_QUERY.replace("PATH", 'f"{{folder}}/data/office_actions"')
 
 FRICTIONLESS_FOLDER = """\
 ```python
