@@ -85,12 +85,22 @@ class ReleaseSink:
         self.held.write(file, rows, reasons, text)
 
     def table_done(self, watch: Stopwatch) -> None:
-        """Start writing the table while the next one is checked."""
-        self.closing = closer_pool().submit(self.timed_close, watch)
+        """Start writing the table while the next one is checked.
 
-    def timed_close(self, watch: Stopwatch) -> TableFiles:
-        with watch.stage("write: sort, Parquet, gzip CSV (worker thread)"):
-            return self.close_now()
+        The future is ours, made before the work is queued: even when Ctrl-C interrupts
+        ``submit`` after the writer thread has started, :meth:`settle` can wait for it.
+        """
+        self.closing = Future()
+        closer_pool().submit(self.timed_close, watch, self.closing)
+
+    def timed_close(self, watch: Stopwatch, done: Future) -> None:
+        if not done.set_running_or_notify_cancel():
+            return  # settled before it started: nothing to write
+        try:
+            with watch.stage("write: sort, Parquet, gzip CSV (worker thread)"):
+                done.set_result(self.close_now())
+        except BaseException as error:
+            done.set_exception(error)
 
     def close(self) -> TableFiles:
         """The written files (waiting for the writing started by :meth:`table_done`)."""
@@ -99,7 +109,7 @@ class ReleaseSink:
     def settle(self) -> None:
         """Stop writing in progress and wait for it to end (before cleaning up)."""
         self.stop.set()
-        if self.closing is not None:
+        if self.closing is not None and not self.closing.cancel():  # it started: let it stop
             wait([self.closing])
 
     def close_now(self) -> TableFiles:
