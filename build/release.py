@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ptoffact_build.buildid import build_id, data_id, parquet_metadata
 from ptoffact_build.check.keys import spill_into
-from ptoffact_build.describe.card import render_card, split_sizes, stamp_build
+from ptoffact_build.describe.card import build_description, render_card, split_sizes
 from ptoffact_build.describe.datapackage import release_datapackage
 from ptoffact_build.describe.report import SourceRecord, report_json, source_records
 from ptoffact_build.errors import DataInvalid
@@ -138,8 +138,8 @@ def finish_release(
     write_json(work / REPORT_NAME, report)
     if report_path is not None:
         write_json(report_path, report)
-    card = render_card(result, records, split_sizes(closed), repo)
-    card = stamp_build(card, build, {t: data_id(closed[t].shards) for t in TABLES})
+    described = {t: build_description(build, data_id(closed[t].shards)) for t in TABLES}
+    card = render_card(result, records, split_sizes(closed), repo, descriptions=described)
     (work / "README.md").write_text(card, encoding="utf-8")
     # the marker: its list of the folder's entries (SHA256SUMS too) marks it as a release
     package = release_datapackage(work, closed, result, records, release_entries(work))

@@ -88,13 +88,26 @@ def size_category(rows: int) -> str:
     return "100M<n<1B"
 
 
-def table_config(table: str) -> dict[str, Any]:
-    """A table's ``configs`` entry: its Parquet shards as the train split."""
+def table_config(table: str, description: str | None = None) -> dict[str, Any]:
+    """A table's ``configs`` entry: its Parquet shards as the train split.
+
+    ``description`` (see :func:`build_description`) is a builder config parameter that
+    ``datasets`` reads into its cache key of a local folder, which otherwise never looks at the
+    files: a release rebuilt in place with other data then loads its new rows, while the
+    shards keep the Hub's names and ``hf://`` paths.
+    """
     config: dict[str, Any] = {"config_name": table}
     if table == DEFAULT_TABLE:
         config["default"] = True
     config["data_files"] = [{"split": "train", "path": f"data/{table}/train-*.parquet"}]
+    if description is not None:
+        config["description"] = description
     return config
+
+
+def build_description(build: str, data_id: str) -> str:
+    """A config's description: the build id and a digest of the table's Parquet bytes."""
+    return f"ptoffact build {build}, Parquet data {data_id}"
 
 
 def table_info(table: str, features: list[dict[str, str]], size: SplitSize) -> dict[str, Any]:
@@ -108,7 +121,9 @@ def table_info(table: str, features: list[dict[str, str]], size: SplitSize) -> d
     }
 
 
-def card_data(title: str, sizes: dict[str, SplitSize]) -> DatasetCardData:
+def card_data(
+    title: str, sizes: dict[str, SplitSize], descriptions: dict[str, str] | None = None
+) -> DatasetCardData:
     """The card's metadata: licence, Hub categories, one config per table and its sizes.
 
     The exact sizes also key the ``datasets`` cache of a local folder, which otherwise reuses
@@ -127,7 +142,7 @@ def card_data(title: str, sizes: dict[str, SplitSize]) -> DatasetCardData:
         task_categories=TASK_CATEGORIES,
         tags=TAGS,
         size_categories=[size_category(sum(s.rows for s in sizes.values()))],
-        configs=[table_config(t) for t in TABLES],
+        configs=[table_config(t, (descriptions or {}).get(t)) for t in TABLES],
         dataset_info=info,
     )
 
@@ -222,6 +237,7 @@ def render_card(
     sizes: dict[str, SplitSize],
     repo: str | None = None,
     year: int | None = None,
+    descriptions: dict[str, str] | None = None,
 ) -> str:
     """The complete dataset card of a release: YAML front matter, then the body.
 
@@ -230,7 +246,7 @@ def render_card(
     the package citation.
     """
     summary = BuildSummary.of(result, sources)
-    front = card_data(summary.title, sizes).to_yaml(original_order=YAML_ORDER)
+    front = card_data(summary.title, sizes, descriptions).to_yaml(original_order=YAML_ORDER)
     year = year or datetime.now(UTC).year
     body = card_body(result, summary, sources, repo, year)
     return str(DatasetCard(f"---\n{front}\n---\n{body}"))
@@ -306,19 +322,3 @@ def card_body(
         "",
     ]
     return "\n".join(body)
-
-
-def stamp_build(card: str, build: str, data_ids: dict[str, str]) -> str:
-    """The card with each config's ``description`` naming the build id and a digest of the
-    table's Parquet bytes (:mod:`ptoffact_build.buildid`).
-
-    ``datasets`` keys its cache of a local folder on the card's YAML only (the configs'
-    parameters and ``dataset_info``), never on the files; ``description`` is a builder config
-    parameter it reads into that key, so a release rebuilt in place with other data loads its
-    new rows, while the shards keep the Hub's names and ``hf://`` paths.
-    """
-    parsed = DatasetCard(card)
-    for config in parsed.data.get("configs") or []:  # the parsed list itself, edited in place
-        table = config["config_name"]
-        config["description"] = f"ptoffact build {build}, Parquet data {data_ids[table]}"
-    return str(parsed)
