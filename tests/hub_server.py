@@ -170,16 +170,6 @@ class _Handler(QuietHandler):
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 answer()
 
-    def send(self, status: int, body: bytes | str = b"", headers: dict[str, str] | None = None):
-        body = body.encode() if isinstance(body, str) else body
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if not self.head_only:
-            self.wfile.write(body)
-
     def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         self.send(status, json.dumps(body), {"Content-Type": "application/json", **(headers or {})})
 

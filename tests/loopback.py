@@ -64,6 +64,18 @@ class QuietHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     role: str
+    head_only = False  # answering a HEAD request: headers, no body
 
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet."""
+
+    def send(self, status: int, body: bytes | str = b"", headers: dict[str, str] | None = None):
+        """One whole answer: status, headers, Content-Length and (unless HEAD) the body."""
+        body = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not self.head_only:
+            self.wfile.write(body)

@@ -152,15 +152,6 @@ class _Handler(QuietHandler):
 
     # -- answers ----------------------------------------------------------------------------
 
-    def send(self, status: int, body: bytes | str, headers: dict[str, str] | None = None) -> None:
-        body = body.encode() if isinstance(body, str) else body
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
     def send_json(self, status: int, body: Any) -> None:
         self.send(status, json.dumps(body), {"Content-Type": "application/json"})
 
@@ -253,14 +244,18 @@ class _Handler(QuietHandler):
         if kind == "drop_expire":
             self.portal.expire_signatures()
 
-    def serve(self, name: str, data: bytes, start: int, limit: int | None) -> None:
-        """Send ``data`` from ``start``; stop after ``limit`` bytes and drop the connection."""
+    def zip_headers(self, data: bytes, start: int) -> None:
+        """The status and headers of ``data`` sent from ``start`` (206 with a range if > 0)."""
         self.send_response(206 if start else 200)
         self.send_header("Content-Type", "application/zip")
         self.send_header("Content-Length", str(len(data) - start))
         if start:
             self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         self.end_headers()
+
+    def serve(self, name: str, data: bytes, start: int, limit: int | None) -> None:
+        """Send ``data`` from ``start``; stop after ``limit`` bytes and drop the connection."""
+        self.zip_headers(data, start)
         body = data[start:] if limit is None else data[start : start + limit]
         self.wfile.write(body)
         with self.portal.lock:
@@ -272,12 +267,7 @@ class _Handler(QuietHandler):
     def trickle(self, name: str, data: bytes, start: int, head: int, interval: float) -> None:
         """Send ``data`` from ``start``: ``head`` bytes at once, then one per ``interval``."""
         self.close_connection = True
-        self.send_response(206 if start else 200)
-        self.send_header("Content-Type", "application/zip")
-        self.send_header("Content-Length", str(len(data) - start))
-        if start:
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        self.end_headers()
+        self.zip_headers(data, start)
         self.wfile.write(data[start : start + head])
         at = start + head
         while at < len(data) and not self.portal.stall.wait(interval):
