@@ -10,6 +10,7 @@ from ptoffact_build.buildid import build_id, data_id, parquet_metadata
 from ptoffact_build.check.keys import spill_into
 from ptoffact_build.describe.card import build_description, render_card, split_sizes
 from ptoffact_build.describe.datapackage import release_datapackage
+from ptoffact_build.describe.plots import IMAGES, draw_figures, figure_data
 from ptoffact_build.describe.report import SourceRecord, report_json, source_records
 from ptoffact_build.errors import DataInvalid
 from ptoffact_build.jsonfile import write_json
@@ -139,7 +140,10 @@ def finish_release(
     if report_path is not None:
         write_json(report_path, report)
     described = {t: build_description(build, data_id(closed[t].shards)) for t in TABLES}
-    card = render_card(result, records, split_sizes(closed), repo, descriptions=described)
+    per_year = result.tables["office_actions"].statistics.get("per_mail_year", [])
+    plots = draw_figures(work / IMAGES, figure_data(result), per_year)
+    sizes = split_sizes(closed)
+    card = render_card(result, records, sizes, repo, descriptions=described, plots=plots)
     (work / "README.md").write_text(card, encoding="utf-8")
     # the marker: its list of the folder's entries (SHA256SUMS too) marks it as a release
     package = release_datapackage(work, closed, result, records, release_entries(work))

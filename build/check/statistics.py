@@ -25,6 +25,7 @@ from ptoffact_build.check.keys import (
     mix,
 )
 from ptoffact_build.check.references import References
+from ptoffact_build.check.timeline import CitationSources, OfficeActionTimeline
 from ptoffact_build.pools import pool
 from ptoffact_build.write.scratch import remove_scratch
 
@@ -220,6 +221,8 @@ class BuildStatistics:
     shared: References
     profiles: dict[str, dict[str, ColumnProfile]] = field(default_factory=dict)
     office_actions: OfficeActionStatistics = field(default_factory=OfficeActionStatistics)
+    timeline: OfficeActionTimeline = field(default_factory=lambda: OfficeActionTimeline(GROUNDS))
+    citation_sources: CitationSources = field(default_factory=CitationSources)
     rejections_per_action: KeyCounter = field(default_factory=KeyCounter)
     rejection_triples: KeyCounter = field(default_factory=lambda: KeyCounter(keep_repeated=True))
     citations_per_app: KeyCounter = field(default_factory=KeyCounter)
@@ -234,10 +237,12 @@ class BuildStatistics:
             profiles.setdefault(name, ColumnProfile()).observe(batch.column(name))
         if table == "office_actions":
             self.office_actions.observe(batch)
+            self.timeline.observe(batch)
         elif table == "rejections":
             self.observe_rejections(batch)
         elif table == "citations":
             self.observe_citations(batch)
+            self.citation_sources.observe(batch)
 
     def observe_rejections(self, batch: pa.RecordBatch) -> None:
         ifw = batch.column("ifw_number")
@@ -268,6 +273,7 @@ class BuildStatistics:
         }
         if table == "office_actions":
             found.update(self.office_actions.summary())
+            found.update(self.timeline.summary())
         elif table == "rejections":
             per_action = self.rejections_per_action.counts()
             self.repeated_triples = self.rejection_triples.counts()
@@ -277,6 +283,7 @@ class BuildStatistics:
             found["citations_per_application"] = key_summary(self.citations_per_app.counts())
             found["rows_multiplied_by_rejection_join"] = self.citations_multiplied
             found["rows_added_by_rejection_join"] = self.citation_rows_added
+            found.update(self.citation_sources.summary())
         return found
 
 

@@ -24,6 +24,7 @@ from ptoffact_build.describe.datapackage import (
 )
 from ptoffact_build.describe.dictionary import data_dictionary
 from ptoffact_build.describe.limitations import limitations_section
+from ptoffact_build.describe.plots import Plot, figures_section
 from ptoffact_build.describe.report import Origin, SourceRecord
 from ptoffact_build.describe.statistics import statistics_sections
 from ptoffact_build.describe.summary import BUILT_FROM_USPTO, FULL_DATASET, BuildSummary
@@ -238,17 +239,19 @@ def render_card(
     repo: str | None = None,
     year: int | None = None,
     descriptions: dict[str, str] | None = None,
+    plots: list[Plot] | None = None,
 ) -> str:
     """The complete dataset card of a release: YAML front matter, then the body.
 
     With ``repo`` (OWNER/NAME) its loading examples name that Hub repository; without, they
     run from inside the release folder. ``year`` (the build's, by default this one) dates
-    the package citation.
+    the package citation. ``plots`` are the figures drawn under ``images/`` (none: no
+    Figures section).
     """
     summary = BuildSummary.of(result, sources)
     front = card_data(summary.title, sizes, descriptions).to_yaml(original_order=YAML_ORDER)
     year = year or datetime.now(UTC).year
-    body = card_body(result, summary, sources, repo, year)
+    body = card_body(result, summary, sources, repo, year, plots or [])
     return str(DatasetCard(f"---\n{front}\n---\n{body}"))
 
 
@@ -281,6 +284,7 @@ def card_body(
     sources: list[SourceRecord],
     repo: str | None,
     year: int,
+    plots: list[Plot] | None = None,
 ) -> str:
     """The card's Markdown for people: opening, loading, counts, dictionary, quirks,
     limitations, provenance, licence and citation."""
@@ -292,6 +296,7 @@ def card_body(
         "",
         counts_section(result),
         "",
+        *([figures_section(plots), ""] if plots else []),
         statistics_sections(result),
         "",
         "## Data dictionary",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ptoffact_build.check.statistics import GROUNDS, PARSING_FLAGS, SKETCH_SIZE
+from ptoffact_build.describe.plots import figure_data
 from ptoffact_build.pipeline import RunResult
 from ptoffact_build.schema import TABLES
 
@@ -65,6 +66,7 @@ def statistics_json(result: RunResult) -> dict[str, Any]:
         "overview": overview(result),
         "per_mail_year": result.tables["office_actions"].statistics.get("per_mail_year", []),
         "joins": joins(result),
+        "figures": figure_data(result),
         "columns": {t: result.tables[t].statistics.get("columns", {}) for t in TABLES},
     }
 

@@ -14,15 +14,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ptoffact_build.describe.plots import PLOTS
 from ptoffact_build.errors import EXIT_HUB, PtoffactError, UsageError
 from ptoffact_build.hashing import file_sha256
 from ptoffact_build.publish.files import ReleaseFile
 
 REPO_TYPE = "dataset"
 BRANCH = "main"
-# Folders and top-level files a release owns on the Hub: stale files there are deleted.
+# Folders and files a release owns on the Hub: stale files there are deleted.
 OWNED_FOLDERS = ("data/", "csv/", "quarantine/")
-OWNED_FILES = ("README.md", "datapackage.json", "validation_report.json", "SHA256SUMS")
+OWNED_FILES = (
+    "README.md",
+    "datapackage.json",
+    "validation_report.json",
+    "SHA256SUMS",
+    *(plot.path for plot in PLOTS.values()),  # the card's figures, images/<name>.png
+)
 
 
 class HubError(PtoffactError):
