@@ -133,13 +133,15 @@ def day_position(day: date) -> float:
 
 def outside_note(rows: list[dict[str, Any]], start: int, stop: int, key: str) -> str:
     """A sentence counting the actions left outside the window, if any."""
-    left = sum(r["office_actions"] for r in rows[:start] + rows[stop:])
-    if not left:
+    before = sum(r["office_actions"] for r in rows[:start])
+    after = sum(r["office_actions"] for r in rows[stop:])
+    sides = [f"before {rows[start][key]}"] if before else []
+    sides += [f"after {rows[stop - 1][key]}"] if after else []
+    if not sides:
         return ""
     return (
-        f" {left:,} actions mailed before {rows[start][key]} or after {rows[stop - 1][key]} "
-        f"are left out of the axis (the {key}s at its ends with fewer than {FLOOR:.0%} of the "
-        f"busiest {key}'s actions)."
+        f" {before + after:,} actions mailed {' or '.join(sides)} are left out of the axis (the "
+        f"{key}s at its ends with fewer than {FLOOR:.0%} of the busiest {key}'s actions)."
     )
 
 

@@ -291,3 +291,22 @@ def test_citation_sources_count_null_as_absent() -> None:
         "none": 4,
     }
     assert found["citations_in_several_sources"] == 4
+
+
+def test_the_month_caption_counts_the_stray_dates_left_out(tmp_path: Path) -> None:
+    months = [{"month": "1999-01", "CTNF": 2, "CTFR": 1}]
+    months += [{"month": f"2012-{m:02d}", "CTNF": 400, "CTFR": 100} for m in range(1, 13)]
+    data = {
+        "per_mail_month_by_document_cd": months,
+        "per_mail_quarter": [],
+        "per_technology_center": [],
+        "citation_rows": 0,
+        "citations_by_source": [],
+        "citations_in_several_sources": 0,
+    }
+    (plot, *_) = draw_figures(tmp_path, data, [])
+    assert plot.name == "actions_per_month" and not plot.missing
+    assert plot.caption.endswith(
+        " 3 actions mailed before 2012-01 are left out of the axis (the months at its ends "
+        "with fewer than 1% of the busiest month's actions)."
+    )
