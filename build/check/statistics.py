@@ -1,10 +1,11 @@
 """Statistics of the validated rows, kept as small aggregates while the rows pass.
 
-They run beside the quirk measures, on the same worker thread and the same typed batches:
-no second read of the data. Memory stays bounded at full scale: counters keyed by year or
-by a small vocabulary, a k-minimum-values sketch per column for distinct counts, and
-per-key counts (rejections per action, citations per application, repeated rejection
-triples) kept as 64-bit hashes that spill to disk like the quirks' duplicate counter.
+They see the same typed batches as the quirk measures, on a worker thread of their own
+(``pool("statistics")``) while the next batch is checked: no second read of the data.
+Memory stays bounded at full scale: counters keyed by year or by a small vocabulary, a
+k-minimum-values sketch per column for distinct counts, and per-key counts (rejections per
+action, citations per application, repeated rejection triples) kept as 64-bit hashes that
+spill to disk like the quirks' duplicate counter.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ptoffact_build.check.cells import to_mask
 from ptoffact_build.check.keys import (
     BUCKET_BITS,
     DuplicateCounter,
@@ -36,6 +38,7 @@ VOCABULARY_LIMIT = 50  # a column with more distinct values gets no top values
 FIRST_YEAR, YEARS = 1900, 200  # year counters cover 1900 to 2099
 KEY_MEMORY_ROWS = 2_000_000  # 16 MB of hashes per counter in memory before spilling
 TRIPLE = ("ifw_number", "action_type", "action_subtype")
+PER_KEY = {"rejections": "ifw_number", "citations": "app_id"}  # rows counted per key
 
 
 @dataclass
@@ -58,11 +61,13 @@ class DistinctSketch:
         return round((SKETCH_SIZE - 1) / fraction), False
 
 
-def value_hashes(column: pa.Array) -> np.ndarray:
-    """A well-spread 64-bit hash of each non-null value."""
+def value_hashes(column: pa.Array, hashed: np.ndarray | None = None) -> np.ndarray:
+    """A well-spread 64-bit hash of each non-null value. Text is hashed by Polars (already
+    well spread); ``hashed`` is the column's :func:`hash_strings`, when already made."""
+    if pa.types.is_string(column.type):
+        hashed = hash_strings(column) if hashed is None else hashed
+        return hashed[to_mask(pc.is_valid(column))] if column.null_count else hashed
     present = column.drop_null()
-    if pa.types.is_string(present.type):
-        return mix(hash_strings(present))
     if pa.types.is_date(present.type):
         present = pc.cast(present, pa.int32())
     return mix(pc.cast(present, pa.int64()).to_numpy().astype(np.uint64))
@@ -78,7 +83,8 @@ class ColumnProfile:
     sketch: DistinctSketch = field(default_factory=DistinctSketch)
     values: Counter | None = field(default_factory=Counter)  # None once past the limit
 
-    def observe(self, column: pa.Array) -> None:
+    def observe(self, column: pa.Array, hashed: np.ndarray | None = None) -> None:
+        """Count a batch's column (``hashed``: its :func:`hash_strings`, when made)."""
         self.nulls += column.null_count
         if len(column) == column.null_count:
             return
@@ -86,14 +92,25 @@ class ColumnProfile:
         self.low = low if self.low is None else min(self.low, low)
         self.high = high if self.high is None else max(self.high, high)
         if self.values is None:
-            self.sketch.add(value_hashes(column))
+            self.sketch.add(value_hashes(column, hashed))
             return
         counts = pc.value_counts(column.drop_null())
+        if len(counts) > VOCABULARY_LIMIT:  # a large vocabulary: no need to list it in Python
+            self.to_sketch(column.type, counts.field("values"))
+            return
         names = counts.field("values").to_pylist()
         self.values.update(dict(zip(names, counts.field("counts").to_pylist(), strict=True)))
-        if len(self.values) > VOCABULARY_LIMIT:  # from now on, only the sketch counts
-            self.sketch.add(value_hashes(pa.array(list(self.values), column.type)))
-            self.values = None
+        if len(self.values) > VOCABULARY_LIMIT:
+            self.to_sketch(column.type)
+
+    def to_sketch(self, kind: pa.DataType, more: pa.Array | None = None) -> None:
+        """From now on only the sketch counts: it gets the values counted so far (and
+        ``more``), and the top values are dropped."""
+        assert self.values is not None  # called once, while the values were counted
+        self.sketch.add(value_hashes(pa.array(list(self.values), kind)))
+        if more is not None:
+            self.sketch.add(value_hashes(more))
+        self.values = None
 
     def summary(self) -> dict[str, Any]:
         distinct, exact = self.sketch.result()
@@ -153,6 +170,8 @@ class KeyCounter(DuplicateCounter):
             lambda b: bucket_counts(self.bucket(b), self.keep_repeated), range(1 << BUCKET_BITS)
         )
         histograms, repeated, repeats = zip(*parts, strict=True)
+        self.buckets = [[] for _ in range(1 << BUCKET_BITS)]  # counted: free the memory
+        self.held = 0
         if self.scratch is not None:
             remove_scratch(self.scratch)
             self.scratch = None
@@ -227,30 +246,39 @@ class BuildStatistics:
     rejections_with_action: int | None = 0  # None when office_actions was unreadable
     citations_multiplied: int = 0
     citation_rows_added: int = 0
+    citations_without_subtype: int = 0  # an action_type but a NULL action_subtype
 
     def observe(self, table: str, batch: pa.RecordBatch) -> None:
+        # the per-key column is hashed once, for its profile and its key counter
+        key = PER_KEY.get(table)
+        hashed = {key: hash_strings(batch.column(key))} if key else {}
         profiles = self.profiles.setdefault(table, {})
         for name in batch.schema.names:
-            profiles.setdefault(name, ColumnProfile()).observe(batch.column(name))
+            profile = profiles.setdefault(name, ColumnProfile())
+            profile.observe(batch.column(name), hashed.get(name))
         if table == "office_actions":
             self.office_actions.observe(batch)
         elif table == "rejections":
-            self.observe_rejections(batch)
+            self.observe_rejections(batch, hashed["ifw_number"])
         elif table == "citations":
-            self.observe_citations(batch)
+            self.observe_citations(batch, hashed["app_id"])
 
-    def observe_rejections(self, batch: pa.RecordBatch) -> None:
+    def observe_rejections(self, batch: pa.RecordBatch, ifw_hashes: np.ndarray) -> None:
         ifw = batch.column("ifw_number")
-        self.rejections_per_action.add(ifw)
+        self.rejections_per_action.add_hashes(ifw_hashes)
         self.rejection_triples.add(*(batch.column(name) for name in TRIPLE))
         actions = self.shared.keys.get("office_actions")
         if actions is None or self.rejections_with_action is None:
             self.rejections_with_action = None
         else:
-            self.rejections_with_action += int(actions.contains(ifw, exact=False).sum())
+            found = actions.contains_hashed(ifw, ifw_hashes, exact=False)
+            self.rejections_with_action += int(found.sum())
 
-    def observe_citations(self, batch: pa.RecordBatch) -> None:
-        self.citations_per_app.add(batch.column("app_id"))
+    def observe_citations(self, batch: pa.RecordBatch, app_hashes: np.ndarray) -> None:
+        self.citations_per_app.add_hashes(app_hashes)
+        typed = pc.is_valid(batch.column("action_type"))
+        no_subtype = pc.and_(typed, pc.is_null(batch.column("action_subtype")))
+        self.citations_without_subtype += int(pc.sum(no_subtype).as_py() or 0)
         triples = self.repeated_triples
         if triples is None or len(triples.repeated) == 0:
             return
@@ -277,6 +305,7 @@ class BuildStatistics:
             found["citations_per_application"] = key_summary(self.citations_per_app.counts())
             found["rows_multiplied_by_rejection_join"] = self.citations_multiplied
             found["rows_added_by_rejection_join"] = self.citation_rows_added
+            found["rows_with_action_type_but_no_subtype"] = self.citations_without_subtype
         return found
 
 
