@@ -28,6 +28,7 @@ from ptoffact_build.check.keys import (
 )
 from ptoffact_build.check.references import References
 from ptoffact_build.pools import pool
+from ptoffact_build.schema import load_schema
 from ptoffact_build.write.scratch import remove_scratch
 
 GROUNDS = ("rejection_101", "rejection_102", "rejection_103", "rejection_112", "rejection_dp")
@@ -35,6 +36,7 @@ PARSING_FLAGS = ("header_missing", "fp_missing", "rejection_fp_mismatch", "closi
 SKETCH_SIZE = 4096  # distinct counts beyond this are estimates (about 1.6 % standard error)
 TOP_VALUES = 10  # values listed for a small vocabulary
 VOCABULARY_LIMIT = 50  # a column with more distinct values gets no top values
+PROBE_ROWS = 1000  # a batch whose first rows hold more distinct values is not counted
 FIRST_YEAR, YEARS = 1900, 200  # year counters cover 1900 to 2099
 KEY_MEMORY_ROWS = 2_000_000  # 16 MB of hashes per counter in memory before spilling
 TRIPLE = ("ifw_number", "action_type", "action_subtype")
@@ -65,7 +67,8 @@ def value_hashes(column: pa.Array, hashed: np.ndarray | None = None) -> np.ndarr
     """A well-spread 64-bit hash of each non-null value. Text is hashed by Polars (already
     well spread); ``hashed`` is the column's :func:`hash_strings`, when already made."""
     if pa.types.is_string(column.type):
-        hashed = hash_strings(column) if hashed is None else hashed
+        if hashed is None:
+            return hash_strings(column.drop_null())
         return hashed[to_mask(pc.is_valid(column))] if column.null_count else hashed
     present = column.drop_null()
     if pa.types.is_date(present.type):
@@ -75,47 +78,81 @@ def value_hashes(column: pa.Array, hashed: np.ndarray | None = None) -> np.ndarr
 
 @dataclass
 class ColumnProfile:
-    """Empty cells, distinct values, minimum and maximum, and top values of a small vocabulary."""
+    """Empty cells, distinct values, minimum and maximum, and top values of a small vocabulary.
+
+    While the vocabulary is small its counts give the minimum and maximum too; past it, each
+    batch's are taken and its values' hashes feed the sketch. A ``unique`` column (a one-column
+    primary key) has as many distinct values as values, so it needs neither.
+    """
 
     nulls: int = 0
     low: Any = None
     high: Any = None
     sketch: DistinctSketch = field(default_factory=DistinctSketch)
     values: Counter | None = field(default_factory=Counter)  # None once past the limit
+    unique: bool = False
+    present: int = 0  # non-null values
+
+    def __post_init__(self) -> None:
+        if self.unique:
+            self.values = None
 
     def observe(self, column: pa.Array, hashed: np.ndarray | None = None) -> None:
         """Count a batch's column (``hashed``: its :func:`hash_strings`, when made)."""
         self.nulls += column.null_count
+        self.present += len(column) - column.null_count
         if len(column) == column.null_count:
             return
-        low, high = (s.as_py() for s in pc.min_max(column).values())
+        if self.values is not None:
+            unsketched = self.count_values(column)
+            if self.values is not None:
+                return
+        else:
+            unsketched = not self.unique
+        if unsketched:
+            self.sketch.add(value_hashes(column, hashed))
+        self.widen(*(s.as_py() for s in pc.min_max(column).values()))
+
+    def widen(self, low: Any, high: Any) -> None:
         self.low = low if self.low is None else min(self.low, low)
         self.high = high if self.high is None else max(self.high, high)
-        if self.values is None:
-            self.sketch.add(value_hashes(column, hashed))
-            return
+
+    def count_values(self, column: pa.Array) -> bool:
+        """Count a small vocabulary's values, passing to the sketch once it is not small;
+        True when the batch's values are still to be sketched."""
+        assert self.values is not None  # still counting
+        if pc.count_distinct(column.slice(0, PROBE_ROWS)).as_py() > VOCABULARY_LIMIT:
+            self.to_sketch(column.type)  # plainly not small: no need to count the batch
+            return True
         counts = pc.value_counts(column.drop_null())
-        if len(counts) > VOCABULARY_LIMIT:  # a large vocabulary: no need to list it in Python
+        if len(counts) > VOCABULARY_LIMIT:  # no need to list a large vocabulary in Python
             self.to_sketch(column.type, counts.field("values"))
-            return
+            return False
         names = counts.field("values").to_pylist()
         self.values.update(dict(zip(names, counts.field("counts").to_pylist(), strict=True)))
         if len(self.values) > VOCABULARY_LIMIT:
             self.to_sketch(column.type)
+        return False
 
     def to_sketch(self, kind: pa.DataType, more: pa.Array | None = None) -> None:
         """From now on only the sketch counts: it gets the values counted so far (and
         ``more``), and the top values are dropped."""
         assert self.values is not None  # called once, while the values were counted
-        self.sketch.add(value_hashes(pa.array(list(self.values), kind)))
+        if self.values:
+            self.widen(min(self.values), max(self.values))
+            self.sketch.add(value_hashes(pa.array(list(self.values), kind)))
         if more is not None:
             self.sketch.add(value_hashes(more))
         self.values = None
 
     def summary(self) -> dict[str, Any]:
         distinct, exact = self.sketch.result()
-        if self.values is not None:  # the sketch was never fed
+        if self.unique:
+            distinct, exact = self.present, True
+        elif self.values is not None:  # the sketch was never fed
             distinct, exact = len(self.values), True
+            if self.values:
+                self.widen(min(self.values), max(self.values))
         found: dict[str, Any] = {
             "null": self.nulls,
             "distinct": distinct,
@@ -253,9 +290,11 @@ class BuildStatistics:
         key = PER_KEY.get(table)
         hashed = {key: hash_strings(batch.column(key))} if key else {}
         profiles = self.profiles.setdefault(table, {})
+        unique = unique_column(table)
         for name in batch.schema.names:
-            profile = profiles.setdefault(name, ColumnProfile())
-            profile.observe(batch.column(name), hashed.get(name))
+            if name not in profiles:
+                profiles[name] = ColumnProfile(unique=name == unique)
+            profiles[name].observe(batch.column(name), hashed.get(name))
         if table == "office_actions":
             self.office_actions.observe(batch)
         elif table == "rejections":
@@ -307,6 +346,12 @@ class BuildStatistics:
             found["rows_added_by_rejection_join"] = self.citation_rows_added
             found["rows_with_action_type_but_no_subtype"] = self.citations_without_subtype
         return found
+
+
+def unique_column(table: str) -> str | None:
+    """The column of a one-column primary key (each value differs), if the table has one."""
+    key = load_schema(table).primary_key
+    return key[0] if len(key) == 1 else None
 
 
 def key_summary(counts: KeyCounts) -> dict[str, Any]:
