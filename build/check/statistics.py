@@ -38,7 +38,7 @@ TOP_VALUES = 10  # values listed for a small vocabulary
 VOCABULARY_LIMIT = 50  # a column with more distinct values gets no top values
 PROBE_ROWS = 1000  # a batch whose first rows hold more distinct values is not counted
 FIRST_YEAR, YEARS = 1900, 200  # year counters cover 1900 to 2099
-KEY_MEMORY_ROWS = 2_000_000  # 16 MB of hashes per counter in memory before spilling
+KEY_MEMORY_ROWS = 1_000_000  # 8 MB of hashes per counter in memory before spilling
 TRIPLE = ("ifw_number", "action_type", "action_subtype")
 PER_KEY = {"rejections": "ifw_number", "citations": "app_id"}  # rows counted per key
 

@@ -128,8 +128,8 @@ def overview_section(result: RunResult) -> list[str]:
         f"| distinct art units | {number(found['distinct_art_units'])} |",
         f"| first mail date | {number(found['mail_dt_first'])} |",
         f"| last mail date | {number(found['mail_dt_last'])} |",
-        f"| final actions (`document_cd` CTFR) | "
-        f"{percent(found['final_actions'], rows['office_actions'])} |",
+        f"| final actions (`document_cd` CTFR) | {number(found['final_actions'])} "
+        f"({percent(found['final_actions'], rows['office_actions'])}) |",
         f"| rejection rows per action with any: mean / median | "
         f"{number(per_action.get('mean'))} / {number(per_action.get('median'))} |",
         f"| citation rows per application with any: mean / median | "
@@ -152,11 +152,27 @@ def per_year_section(result: RunResult) -> list[str]:
         "| year | actions | " + " | ".join(f"`{n}`" for n in names) + " |",
         "|---|---|" + "---|" * len(names),
     ]
-    for row in result.tables["office_actions"].statistics.get("per_mail_year", []):
+    rows = result.tables["office_actions"].statistics.get("per_mail_year", [])
+    for row in rows:
         total = row["office_actions"]
         cells = [percent(row[n], total) for n in names]
         lines.append(f"| {row['year']} | {total:,} | " + " | ".join(cells) + " |")
-    return lines
+    return lines + year_notes(rows, result.tables["office_actions"].quirks.get("mail_dt_last"))
+
+
+def year_notes(rows: list[dict[str, Any]], last: str | None) -> list[str]:
+    """Which years of the table rest on few or partial data."""
+    notes = []
+    early = sum(r["office_actions"] for r in rows if r["year"] < 2008)
+    if early:
+        notes.append(
+            f"The {early:,} actions mailed before 2008 lie outside the span the data covers "
+            "(2008 to mid-2017; `mail_dt_before_2008` under Known quirks): the shares of "
+            "those years rest on very few actions."
+        )
+    if last and not last.endswith("-12-31"):
+        notes.append(f"The last mail date is {last}, so {last[:4]} is a partial year.")
+    return ["", " ".join(notes)] if notes else []
 
 
 def cell_text(value: Any, limit: int = 60) -> str:

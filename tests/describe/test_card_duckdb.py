@@ -111,7 +111,9 @@ def test_overview_numbers_equal_duckdb(card: str, shards: Shards) -> None:
     final, actions = shards.rows(
         "SELECT count(*) FILTER (document_cd = 'CTFR'), count(*) FROM office_actions"
     )[0]
-    assert measures["final actions (`document_cd` CTFR)"] == percent(final, actions)
+    assert (
+        measures["final actions (`document_cd` CTFR)"] == f"{final:,} ({percent(final, actions)})"
+    )
     for label, table, key in [
         ("rejection rows per action with any", "rejections", "ifw_number"),
         ("citation rows per application with any", "citations", "app_id"),
