@@ -49,11 +49,18 @@ class DistinctSketch:
 
     smallest: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))
 
+    @property
+    def full(self) -> bool:
+        """Whether it holds k hashes (from now on, only smaller ones enter)."""
+        return len(self.smallest) == SKETCH_SIZE
+
     def add(self, hashes: np.ndarray) -> None:
-        if len(self.smallest) == SKETCH_SIZE:
+        if self.full:
             hashes = hashes[hashes < self.smallest[-1]]
-        merged = np.unique(np.concatenate([self.smallest, hashes]))
-        self.smallest = merged[:SKETCH_SIZE]
+        merged = np.sort(np.concatenate([self.smallest, hashes]))  # the old part is sorted
+        fresh = np.ones(len(merged), bool)
+        fresh[1:] = merged[1:] != merged[:-1]
+        self.smallest = merged[fresh][:SKETCH_SIZE]
 
     def result(self) -> tuple[int, bool]:
         """The count and whether it is exact."""
@@ -74,6 +81,16 @@ def value_hashes(column: pa.Array, hashed: np.ndarray | None = None) -> np.ndarr
     if pa.types.is_date(present.type):
         present = pc.cast(present, pa.int32())
     return mix(pc.cast(present, pa.int64()).to_numpy().astype(np.uint64))
+
+
+def flag_counts(column: pa.Array) -> dict[bool, int]:
+    """The trues and falses of a boolean column, in the order they first appear (as
+    ``pc.value_counts`` gives them), counted without a hash table."""
+    present = len(column) - column.null_count
+    trues = int(pc.sum(column).as_py() or 0)
+    counts = {True: trues, False: present - trues}
+    first = column.drop_null()[0].as_py()
+    return {k: counts[k] for k in (first, not first) if counts[k]}
 
 
 @dataclass
@@ -109,8 +126,10 @@ class ColumnProfile:
                 return
         else:
             unsketched = not self.unique
-        if unsketched:
+        if unsketched and self.sketch.full:
             self.sketch.add(value_hashes(column, hashed))
+        elif unsketched:  # few values so far: hash each distinct one once
+            self.sketch.add(value_hashes(pc.unique(column)))
         self.widen(*(s.as_py() for s in pc.min_max(column).values()))
 
     def widen(self, low: Any, high: Any) -> None:
@@ -124,6 +143,9 @@ class ColumnProfile:
         if pc.count_distinct(column.slice(0, PROBE_ROWS)).as_py() > VOCABULARY_LIMIT:
             self.to_sketch(column.type)  # plainly not small: no need to count the batch
             return True
+        if pa.types.is_boolean(column.type):
+            self.values.update(flag_counts(column))
+            return False
         counts = pc.value_counts(column.drop_null())
         if len(counts) > VOCABULARY_LIMIT:  # no need to list a large vocabulary in Python
             self.to_sketch(column.type, counts.field("values"))
@@ -321,7 +343,11 @@ class BuildStatistics:
         triples = self.repeated_triples
         if triples is None or len(triples.repeated) == 0:
             return
-        hashed = hash_rows(*(batch.column(name) for name in TRIPLE))
+        columns = [batch.column(name) for name in TRIPLE]
+        if columns[0].null_count:  # only citations tied to an action can match a triple
+            tied = pc.is_valid(columns[0])
+            columns = [pc.filter(column, tied) for column in columns]
+        hashed = hash_rows(*columns)
         position = np.searchsorted(triples.repeated, hashed)
         position[position == len(triples.repeated)] = 0
         hit = triples.repeated[position] == hashed
