@@ -7,9 +7,9 @@ Each round runs the real build twice, each in its own process: once as users run
 with the statistics switched off (this script's child mode sets ``PTOFFACT_BENCH_STATISTICS``,
 which only this script reads: it then replaces the build's statistics with none before
 calling the command line). The two orders alternate from round to round, so a noisy
-neighbour weighs on both. Wall seconds, CPU seconds (user + system) and peak RSS of each run
-come from ``os.wait4``; the report gives every run, the medians, and the growth with the
-statistics on, in percent.
+neighbour weighs on both. Each run's CPU seconds (user + system) and peak RSS come from
+``os.wait4``, its wall seconds from the clock around it; the report gives every run, the
+medians, and the growth with the statistics on, in percent.
 """
 
 from __future__ import annotations
