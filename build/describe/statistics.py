@@ -217,7 +217,7 @@ change each path as the examples under Loading do.
 
 ```sql
 -- DuckDB: rejections → office_actions on ifw_number (one action per rejection row at most):
--- rejection rows of each ground per mail year
+-- rejection rows by action_type and mail year
 SELECT year(a.mail_dt) AS year, r.action_type, count(*) AS rejections
 FROM 'data/rejections/*.parquet' AS r
 JOIN 'data/office_actions/*.parquet' AS a USING (ifw_number)
