@@ -121,6 +121,7 @@ class TableRun:
     kept_keys: list[pa.Array] = field(default_factory=list)
     quirks_pending: Future | None = None
     statistics: BuildStatistics | None = None
+    statistics_pending: Future | None = None
 
     def __post_init__(self) -> None:
         self.checker = TableChecker(self.schema, references=self.shared.keys)
@@ -178,6 +179,7 @@ class TableRun:
         self.result.rows_read += checked.table.num_rows
         self.result.rows_valid += typed.num_rows
         self.observe_quirks(typed)
+        self.observe_statistics(typed)
         if self.keep_kept_keys:
             self.kept_keys.append(typed.column(self.schema.primary_key[0]))
         if self.sink is None:
@@ -197,10 +199,22 @@ class TableRun:
     def timed_observe(self, typed: pa.RecordBatch) -> None:
         with self.watch.stage("quirks (worker thread)"):
             self.quirks.observe(typed)
-            if self.statistics is not None:
-                self.statistics.observe(self.schema.name, typed)
             for name, chunks in self.values.items():
                 chunks.append(pc.unique(typed.column(name)))
+
+    def observe_statistics(self, typed: pa.RecordBatch) -> None:
+        """Feed the statistics on their own worker thread, one batch at a time, in order."""
+        if self.statistics is None:
+            return
+        with self.watch.stage("wait for statistics"):
+            if self.statistics_pending is not None:
+                self.statistics_pending.result()
+        self.statistics_pending = statistics_pool().submit(self.timed_statistics, typed)
+
+    def timed_statistics(self, typed: pa.RecordBatch) -> None:
+        assert self.statistics is not None  # only submitted when there are statistics
+        with self.watch.stage("statistics (worker thread)"):
+            self.statistics.observe(self.schema.name, typed)
 
     def cascade(self, typed: pa.RecordBatch) -> np.ndarray:
         """Rows whose reference exists but whose referenced row was quarantined."""
@@ -228,6 +242,8 @@ class TableRun:
     def finish(self) -> None:
         if self.quirks_pending is not None:
             self.quirks_pending.result()
+        if self.statistics_pending is not None:
+            self.statistics_pending.result()
         with self.watch.stage("quirks"):
             self.result.quirks = self.quirks.summary()
             if self.statistics is not None:
@@ -275,6 +291,11 @@ def needs_of_later_tables(table: str) -> Needs:
 def quirk_pool() -> ThreadPoolExecutor:
     """The one thread that measures quirks while the next batch is checked."""
     return pool("quirks")
+
+
+def statistics_pool() -> ThreadPoolExecutor:
+    """The one thread that feeds the statistics while the next batch is checked."""
+    return pool("statistics")
 
 
 def quarantined_text(

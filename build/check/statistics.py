@@ -1,10 +1,11 @@
 """Statistics of the validated rows, kept as small aggregates while the rows pass.
 
-They run beside the quirk measures, on the same worker thread and the same typed batches:
-no second read of the data. Memory stays bounded at full scale: counters keyed by year or
-by a small vocabulary, a k-minimum-values sketch per column for distinct counts, and
-per-key counts (rejections per action, citations per application, repeated rejection
-triples) kept as 64-bit hashes that spill to disk like the quirks' duplicate counter.
+They see the same typed batches as the quirk measures, on a worker thread of their own
+(``pool("statistics")``) while the next batch is checked: no second read of the data.
+Memory stays bounded at full scale: counters keyed by year or by a small vocabulary, a
+k-minimum-values sketch per column for distinct counts, and per-key counts (rejections per
+action, citations per application, repeated rejection triples) kept as 64-bit hashes that
+spill to disk like the quirks' duplicate counter.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ptoffact_build.check.cells import to_mask
 from ptoffact_build.check.keys import (
     BUCKET_BITS,
     DuplicateCounter,
@@ -27,6 +29,7 @@ from ptoffact_build.check.keys import (
 from ptoffact_build.check.references import References
 from ptoffact_build.check.timeline import CitationSources, OfficeActionTimeline
 from ptoffact_build.pools import pool
+from ptoffact_build.schema import load_schema
 from ptoffact_build.write.scratch import remove_scratch
 
 GROUNDS = ("rejection_101", "rejection_102", "rejection_103", "rejection_112", "rejection_dp")
@@ -34,9 +37,11 @@ PARSING_FLAGS = ("header_missing", "fp_missing", "rejection_fp_mismatch", "closi
 SKETCH_SIZE = 4096  # distinct counts beyond this are estimates (about 1.6 % standard error)
 TOP_VALUES = 10  # values listed for a small vocabulary
 VOCABULARY_LIMIT = 50  # a column with more distinct values gets no top values
+PROBE_ROWS = 1000  # a batch whose first rows hold more distinct values is not counted
 FIRST_YEAR, YEARS = 1900, 200  # year counters cover 1900 to 2099
-KEY_MEMORY_ROWS = 2_000_000  # 16 MB of hashes per counter in memory before spilling
+KEY_MEMORY_ROWS = 1_000_000  # 8 MB of hashes per counter in memory before spilling
 TRIPLE = ("ifw_number", "action_type", "action_subtype")
+PER_KEY = {"rejections": "ifw_number", "citations": "app_id"}  # rows counted per key
 
 
 @dataclass
@@ -45,11 +50,18 @@ class DistinctSketch:
 
     smallest: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))
 
+    @property
+    def full(self) -> bool:
+        """Whether it holds k hashes (from now on, only smaller ones enter)."""
+        return len(self.smallest) == SKETCH_SIZE
+
     def add(self, hashes: np.ndarray) -> None:
-        if len(self.smallest) == SKETCH_SIZE:
+        if self.full:
             hashes = hashes[hashes < self.smallest[-1]]
-        merged = np.unique(np.concatenate([self.smallest, hashes]))
-        self.smallest = merged[:SKETCH_SIZE]
+        merged = np.sort(np.concatenate([self.smallest, hashes]))  # the old part is sorted
+        fresh = np.ones(len(merged), bool)
+        fresh[1:] = merged[1:] != merged[:-1]
+        self.smallest = merged[fresh][:SKETCH_SIZE]
 
     def result(self) -> tuple[int, bool]:
         """The count and whether it is exact."""
@@ -59,47 +71,111 @@ class DistinctSketch:
         return round((SKETCH_SIZE - 1) / fraction), False
 
 
-def value_hashes(column: pa.Array) -> np.ndarray:
-    """A well-spread 64-bit hash of each non-null value."""
+def value_hashes(column: pa.Array, hashed: np.ndarray | None = None) -> np.ndarray:
+    """A well-spread 64-bit hash of each non-null value. Text is hashed by Polars (already
+    well spread); ``hashed`` is the column's :func:`hash_strings`, when already made."""
+    if pa.types.is_string(column.type):
+        if hashed is None:
+            return hash_strings(column.drop_null())
+        return hashed[to_mask(pc.is_valid(column))] if column.null_count else hashed
     present = column.drop_null()
-    if pa.types.is_string(present.type):
-        return mix(hash_strings(present))
     if pa.types.is_date(present.type):
         present = pc.cast(present, pa.int32())
     return mix(pc.cast(present, pa.int64()).to_numpy().astype(np.uint64))
 
 
+def flag_counts(column: pa.Array) -> dict[bool, int]:
+    """The trues and falses of a boolean column, in the order they first appear (as
+    ``pc.value_counts`` gives them), counted without a hash table."""
+    present = len(column) - column.null_count
+    trues = int(pc.sum(column).as_py() or 0)
+    counts = {True: trues, False: present - trues}
+    first = column.drop_null()[0].as_py()
+    return {k: counts[k] for k in (first, not first) if counts[k]}
+
+
 @dataclass
 class ColumnProfile:
-    """Empty cells, distinct values, minimum and maximum, and top values of a small vocabulary."""
+    """Empty cells, distinct values, minimum and maximum, and top values of a small vocabulary.
+
+    While the vocabulary is small its counts give the minimum and maximum too; past it, each
+    batch's are taken and its values' hashes feed the sketch. A ``unique`` column (a one-column
+    primary key) has as many distinct values as values, so it needs neither.
+    """
 
     nulls: int = 0
     low: Any = None
     high: Any = None
     sketch: DistinctSketch = field(default_factory=DistinctSketch)
     values: Counter | None = field(default_factory=Counter)  # None once past the limit
+    unique: bool = False
+    present: int = 0  # non-null values
 
-    def observe(self, column: pa.Array) -> None:
+    def __post_init__(self) -> None:
+        if self.unique:
+            self.values = None
+
+    def observe(self, column: pa.Array, hashed: np.ndarray | None = None) -> None:
+        """Count a batch's column (``hashed``: its :func:`hash_strings`, when made)."""
         self.nulls += column.null_count
+        self.present += len(column) - column.null_count
         if len(column) == column.null_count:
             return
-        low, high = (s.as_py() for s in pc.min_max(column).values())
+        if self.values is not None:
+            unsketched = self.count_values(column)
+            if self.values is not None:
+                return
+        else:
+            unsketched = not self.unique
+        if unsketched and self.sketch.full:
+            self.sketch.add(value_hashes(column, hashed))
+        elif unsketched:  # few values so far: hash each distinct one once
+            self.sketch.add(value_hashes(pc.unique(column)))
+        self.widen(*(s.as_py() for s in pc.min_max(column).values()))
+
+    def widen(self, low: Any, high: Any) -> None:
         self.low = low if self.low is None else min(self.low, low)
         self.high = high if self.high is None else max(self.high, high)
-        if self.values is None:
-            self.sketch.add(value_hashes(column))
-            return
+
+    def count_values(self, column: pa.Array) -> bool:
+        """Count a small vocabulary's values, passing to the sketch once it is not small;
+        True when the batch's values are still to be sketched."""
+        assert self.values is not None  # still counting
+        if pc.count_distinct(column.slice(0, PROBE_ROWS)).as_py() > VOCABULARY_LIMIT:
+            self.to_sketch(column.type)  # plainly not small: no need to count the batch
+            return True
+        if pa.types.is_boolean(column.type):
+            self.values.update(flag_counts(column))
+            return False
         counts = pc.value_counts(column.drop_null())
+        if len(counts) > VOCABULARY_LIMIT:  # no need to list a large vocabulary in Python
+            self.to_sketch(column.type, counts.field("values"))
+            return False
         names = counts.field("values").to_pylist()
         self.values.update(dict(zip(names, counts.field("counts").to_pylist(), strict=True)))
-        if len(self.values) > VOCABULARY_LIMIT:  # from now on, only the sketch counts
-            self.sketch.add(value_hashes(pa.array(list(self.values), column.type)))
-            self.values = None
+        if len(self.values) > VOCABULARY_LIMIT:
+            self.to_sketch(column.type)
+        return False
+
+    def to_sketch(self, kind: pa.DataType, more: pa.Array | None = None) -> None:
+        """From now on only the sketch counts: it gets the values counted so far (and
+        ``more``), and the top values are dropped."""
+        assert self.values is not None  # called once, while the values were counted
+        if self.values:
+            self.widen(min(self.values), max(self.values))
+            self.sketch.add(value_hashes(pa.array(list(self.values), kind)))
+        if more is not None:
+            self.sketch.add(value_hashes(more))
+        self.values = None
 
     def summary(self) -> dict[str, Any]:
         distinct, exact = self.sketch.result()
-        if self.values is not None:  # the sketch was never fed
+        if self.unique:
+            distinct, exact = self.present, True
+        elif self.values is not None:  # the sketch was never fed
             distinct, exact = len(self.values), True
+            if self.values:
+                self.widen(min(self.values), max(self.values))
         found: dict[str, Any] = {
             "null": self.nulls,
             "distinct": distinct,
@@ -154,6 +230,8 @@ class KeyCounter(DuplicateCounter):
             lambda b: bucket_counts(self.bucket(b), self.keep_repeated), range(1 << BUCKET_BITS)
         )
         histograms, repeated, repeats = zip(*parts, strict=True)
+        self.buckets = [[] for _ in range(1 << BUCKET_BITS)]  # counted: free the memory
+        self.held = 0
         if self.scratch is not None:
             remove_scratch(self.scratch)
             self.scratch = None
@@ -230,36 +308,51 @@ class BuildStatistics:
     rejections_with_action: int | None = 0  # None when office_actions was unreadable
     citations_multiplied: int = 0
     citation_rows_added: int = 0
+    citations_without_subtype: int = 0  # an action_type but a NULL action_subtype
 
     def observe(self, table: str, batch: pa.RecordBatch) -> None:
+        # the per-key column is hashed once, for its profile and its key counter
+        key = PER_KEY.get(table)
+        hashed = {key: hash_strings(batch.column(key))} if key else {}
         profiles = self.profiles.setdefault(table, {})
+        unique = unique_column(table)
         for name in batch.schema.names:
-            profiles.setdefault(name, ColumnProfile()).observe(batch.column(name))
+            if name not in profiles:
+                profiles[name] = ColumnProfile(unique=name == unique)
+            profiles[name].observe(batch.column(name), hashed.get(name))
         if table == "office_actions":
             self.office_actions.observe(batch)
             self.timeline.observe(batch)
         elif table == "rejections":
-            self.observe_rejections(batch)
+            self.observe_rejections(batch, hashed["ifw_number"])
         elif table == "citations":
-            self.observe_citations(batch)
+            self.observe_citations(batch, hashed["app_id"])
             self.citation_sources.observe(batch)
 
-    def observe_rejections(self, batch: pa.RecordBatch) -> None:
+    def observe_rejections(self, batch: pa.RecordBatch, ifw_hashes: np.ndarray) -> None:
         ifw = batch.column("ifw_number")
-        self.rejections_per_action.add(ifw)
+        self.rejections_per_action.add_hashes(ifw_hashes)
         self.rejection_triples.add(*(batch.column(name) for name in TRIPLE))
         actions = self.shared.keys.get("office_actions")
         if actions is None or self.rejections_with_action is None:
             self.rejections_with_action = None
         else:
-            self.rejections_with_action += int(actions.contains(ifw, exact=False).sum())
+            found = actions.contains_hashed(ifw, ifw_hashes, exact=False)
+            self.rejections_with_action += int(found.sum())
 
-    def observe_citations(self, batch: pa.RecordBatch) -> None:
-        self.citations_per_app.add(batch.column("app_id"))
+    def observe_citations(self, batch: pa.RecordBatch, app_hashes: np.ndarray) -> None:
+        self.citations_per_app.add_hashes(app_hashes)
+        typed = pc.is_valid(batch.column("action_type"))
+        no_subtype = pc.and_(typed, pc.is_null(batch.column("action_subtype")))
+        self.citations_without_subtype += int(pc.sum(no_subtype).as_py() or 0)
         triples = self.repeated_triples
         if triples is None or len(triples.repeated) == 0:
             return
-        hashed = hash_rows(*(batch.column(name) for name in TRIPLE))
+        columns = [batch.column(name) for name in TRIPLE]
+        if columns[0].null_count:  # only citations tied to an action can match a triple
+            tied = pc.is_valid(columns[0])
+            columns = [pc.filter(column, tied) for column in columns]
+        hashed = hash_rows(*columns)
         position = np.searchsorted(triples.repeated, hashed)
         position[position == len(triples.repeated)] = 0
         hit = triples.repeated[position] == hashed
@@ -283,8 +376,15 @@ class BuildStatistics:
             found["citations_per_application"] = key_summary(self.citations_per_app.counts())
             found["rows_multiplied_by_rejection_join"] = self.citations_multiplied
             found["rows_added_by_rejection_join"] = self.citation_rows_added
+            found["rows_with_action_type_but_no_subtype"] = self.citations_without_subtype
             found.update(self.citation_sources.summary())
         return found
+
+
+def unique_column(table: str) -> str | None:
+    """The column of a one-column primary key (each value differs), if the table has one."""
+    key = load_schema(table).primary_key
+    return key[0] if len(key) == 1 else None
 
 
 def key_summary(counts: KeyCounts) -> dict[str, Any]:

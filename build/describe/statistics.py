@@ -12,7 +12,7 @@ from typing import Any
 from ptoffact_build.check.statistics import GROUNDS, PARSING_FLAGS, SKETCH_SIZE
 from ptoffact_build.describe.plots import figure_data
 from ptoffact_build.pipeline import RunResult
-from ptoffact_build.schema import TABLES
+from ptoffact_build.schema import TABLES, load_schema
 
 
 def share(part: int, whole: int) -> float | None:
@@ -57,7 +57,38 @@ def joins(result: RunResult) -> dict[str, Any]:
             "rows_multiplied_by_rejection_join"
         ),
         "rows_added_by_rejection_join": citations.statistics.get("rows_added_by_rejection_join"),
+        "citations_with_action_type_but_no_subtype": citations.statistics.get(
+            "rows_with_action_type_but_no_subtype"
+        ),
     }
+
+
+def exact_distinct(result: RunResult, table: str) -> dict[str, int]:
+    """Distinct non-NULL values of the columns the build counts exactly anyway: a one-column
+    primary key (a value per row), the values later tables look up, the keys counted per row."""
+    found = result.tables[table]
+    known = dict(found.distinct)
+    key = load_schema(table).primary_key
+    if len(key) == 1:
+        known[key[0]] = found.rows_valid
+    per_key = {"rejections": ("ifw_number", "rejections_per_action")}
+    per_key["citations"] = ("app_id", "citations_per_application")
+    if table in per_key:
+        column, name = per_key[table]
+        counted = found.statistics.get(name) or {}
+        nulls = found.statistics.get("columns", {}).get(column, {}).get("null")
+        if nulls == 0 and "keys" in counted:  # a NULL would have been counted as a key
+            known[column] = counted["keys"]
+    return known
+
+
+def column_profiles(result: RunResult, table: str) -> dict[str, dict[str, Any]]:
+    """A table's column profile, with exact distinct counts where the build has them."""
+    columns = {n: dict(p) for n, p in result.tables[table].statistics.get("columns", {}).items()}
+    for name, count in exact_distinct(result, table).items():
+        if name in columns:
+            columns[name].update(distinct=count, distinct_exact=True)
+    return columns
 
 
 def statistics_json(result: RunResult) -> dict[str, Any]:
@@ -67,7 +98,7 @@ def statistics_json(result: RunResult) -> dict[str, Any]:
         "per_mail_year": result.tables["office_actions"].statistics.get("per_mail_year", []),
         "joins": joins(result),
         "figures": figure_data(result),
-        "columns": {t: result.tables[t].statistics.get("columns", {}) for t in TABLES},
+        "columns": {t: column_profiles(result, t) for t in TABLES},
     }
 
 
@@ -99,8 +130,8 @@ def overview_section(result: RunResult) -> list[str]:
         f"| distinct art units | {number(found['distinct_art_units'])} |",
         f"| first mail date | {number(found['mail_dt_first'])} |",
         f"| last mail date | {number(found['mail_dt_last'])} |",
-        f"| final actions (`document_cd` CTFR) | "
-        f"{percent(found['final_actions'], rows['office_actions'])} |",
+        f"| final actions (`document_cd` CTFR) | {number(found['final_actions'])} "
+        f"({percent(found['final_actions'], rows['office_actions'])}) |",
         f"| rejection rows per action with any: mean / median | "
         f"{number(per_action.get('mean'))} / {number(per_action.get('median'))} |",
         f"| citation rows per application with any: mean / median | "
@@ -123,11 +154,27 @@ def per_year_section(result: RunResult) -> list[str]:
         "| year | actions | " + " | ".join(f"`{n}`" for n in names) + " |",
         "|---|---|" + "---|" * len(names),
     ]
-    for row in result.tables["office_actions"].statistics.get("per_mail_year", []):
+    rows = result.tables["office_actions"].statistics.get("per_mail_year", [])
+    for row in rows:
         total = row["office_actions"]
         cells = [percent(row[n], total) for n in names]
         lines.append(f"| {row['year']} | {total:,} | " + " | ".join(cells) + " |")
-    return lines
+    return lines + year_notes(rows, result.tables["office_actions"].quirks.get("mail_dt_last"))
+
+
+def year_notes(rows: list[dict[str, Any]], last: str | None) -> list[str]:
+    """Which years of the table rest on few or partial data."""
+    notes = []
+    early = sum(r["office_actions"] for r in rows if r["year"] < 2008)
+    if early:
+        notes.append(
+            f"The {early:,} actions mailed before 2008 lie outside the span the data covers "
+            "(2008 to mid-2017; `mail_dt_before_2008` under Known quirks): the shares of "
+            "those years rest on very few actions."
+        )
+    if last and not last.endswith("-12-31"):
+        notes.append(f"The last mail date is {last}, so {last[:4]} is a partial year.")
+    return ["", " ".join(notes)] if notes else []
 
 
 def cell_text(value: Any, limit: int = 60) -> str:
@@ -160,10 +207,42 @@ def profile_section(result: RunResult) -> list[str]:
             "| column | NULL | distinct | values |",
             "|---|---|---|---|",
         ]
-        for name, p in result.tables[table].statistics.get("columns", {}).items():
+        for name, p in column_profiles(result, table).items():
             distinct = number(p["distinct"]) if p["distinct_exact"] else f"≈ {p['distinct']:,}"
             lines.append(f"| `{name}` | {p['null']:,} | {distinct} | {profile_cell(p)} |")
     return lines
+
+
+JOIN_RECIPES = """\
+These recipes read the release from inside its folder; to read the dataset on the Hub,
+change each path as the examples under Loading do.
+
+```sql
+-- DuckDB: rejections → office_actions on ifw_number (one action per rejection row at most):
+-- rejection rows by action_type and mail year
+SELECT year(a.mail_dt) AS year, r.action_type, count(*) AS rejections
+FROM 'data/rejections/*.parquet' AS r
+JOIN 'data/office_actions/*.parquet' AS a USING (ifw_number)
+GROUP BY ALL
+ORDER BY ALL;
+```
+
+```sql
+-- DuckDB: citations → rejections on (ifw_number, action_type, action_subtype), one row per
+-- citation: the rejection side is made distinct first, since the triple repeats, and
+-- action_subtype is compared NULL-safe, since = never matches NULL
+SELECT r.action_type, count(*) AS citations
+FROM 'data/citations/*.parquet' AS c
+JOIN (
+    SELECT DISTINCT ifw_number, action_type, action_subtype
+    FROM 'data/rejections/*.parquet'
+) AS r
+  ON c.ifw_number = r.ifw_number
+ AND c.action_type = r.action_type
+ AND c.action_subtype IS NOT DISTINCT FROM r.action_subtype
+GROUP BY r.action_type
+ORDER BY r.action_type;
+```"""
 
 
 def joins_section(result: RunResult) -> list[str]:
@@ -185,12 +264,20 @@ def joins_section(result: RunResult) -> list[str]:
         f"build {number(j['citations_multiplied_by_rejection_join'])} citation rows match a "
         f"repeated triple and the join returns {number(j['rows_added_by_rejection_join'])} "
         "rows more than it has citations. Deduplicate the rejection side first (e.g. `SELECT "
-        "DISTINCT ifw_number, action_type, action_subtype`) when counting citations.",
+        "DISTINCT ifw_number, action_type, action_subtype`) when counting citations. "
+        "`action_subtype` is NULL in both tables where the action has no subtype (e.g. a 103 "
+        "rejection without a paragraph letter): match it with `IS NOT DISTINCT FROM` (SQL) or "
+        "`nulls_equal=True` (Polars), as the counts here do; a plain `=` never matches NULL and "
+        "drops the "
+        f"{number(j['citations_with_action_type_but_no_subtype'])} citation rows that have an "
+        "`action_type` but no `action_subtype`.",
         "- Other USPTO data (the Patent Examination Research Dataset's application data, "
         "PatentsView): join on the application number. `app_id` here is text of 8 digits with "
         "its leading zeros (`09876543`); pad numbers read elsewhere to 8 digits, e.g. "
         "`lpad(CAST(application_number AS VARCHAR), 8, '0')` in DuckDB or "
         "`str(n).zfill(8)` in Python.",
+        "",
+        JOIN_RECIPES,
     ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 import re
 import shutil
 import tempfile
@@ -88,8 +89,8 @@ def skip_reason(language: str, code: str) -> str | None:
         return f"no runner for {language or 'unlabelled'} blocks"
     if missing:
         return f"{', '.join(missing)} not installed, so this {language} block is not run"
-    if "pyspark" in code and shutil.which("java") is None:
-        return "no Java on PATH, which Spark needs"
+    if "pyspark" in code and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        return "no Java (none on PATH, no JAVA_HOME), which Spark needs"
     return None
 
 
@@ -100,7 +101,12 @@ def run_block(language: str, code: str) -> object:
 
         return duckdb.sql(code).fetchall()
     namespace: dict[str, object] = {"__name__": "__card__"}
-    exec(compile(code, "<card block>", "exec"), namespace)
+    try:
+        exec(compile(code, "<card block>", "exec"), namespace)
+    finally:
+        session = namespace.get("spark")
+        if session is not None and hasattr(session, "stop"):
+            session.stop()  # the JVM a Spark recipe started is not left running
     return namespace.get("per_year")
 
 

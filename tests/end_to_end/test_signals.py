@@ -45,6 +45,7 @@ POOLS = [
     "ptoffact-read-ahead",
     "ptoffact-check",
     "ptoffact-quirks",
+    "ptoffact-statistics",
     "ptoffact-hashes",
     "ptoffact-writer",
     "ptoffact-csv",
