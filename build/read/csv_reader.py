@@ -35,9 +35,7 @@ from ptoffact_build.read.streams import (
     single_member,
 )
 
-# 8 MiB: as fast as 16 MiB for `validate` since each chunk is parsed as one block, with
-# about 200 MiB less in flight (read ahead, parsed, checked, measured)
-DEFAULT_CHUNK_BYTES = 8 << 20
+DEFAULT_CHUNK_BYTES = 16 << 20
 BUILD_CHUNK_BYTES = 8 << 20  # a build also holds its writers' buffers: read in smaller bites
 BOM = b"\xef\xbb\xbf"
 MAX_RECORD_BYTES = 64 << 20  # a record still unfinished past this is an error
