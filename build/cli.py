@@ -250,7 +250,6 @@ def run_validate(args: argparse.Namespace) -> int:
     from ptoffact_build.describe.report import report_json, source_records
     from ptoffact_build.jsonfile import write_json
     from ptoffact_build.pipeline import run_tables
-    from ptoffact_build.release import invalid_message
     from ptoffact_build.write.outpath import check_report, source_roots
 
     check_report(args.report)
@@ -272,6 +271,8 @@ def run_validate(args: argparse.Namespace) -> int:
     if args.report:
         write_json(args.report, report_json(result, source_records(sources, facts)))
     if result.log.total:  # the same line as build gives, less the word on the release
+        from ptoffact_build.release import invalid_message  # imports the card's Hub client
+
         raise DataInvalid(invalid_message(result, args.report, building=False))
     rows = ", ".join(f"{t} {r.rows_valid:,}" for t, r in result.tables.items())
     print(f"valid: {rows}")

@@ -139,7 +139,32 @@ def null_where(array: pa.Array, mask: np.ndarray) -> pa.Array:
     """The array with nulls where ``mask`` is true."""
     if not mask.any():
         return array
+    if array.offset == 0 and flat(array):
+        return with_validity(array, mask)
     return pc.if_else(pa.array(mask), pa.scalar(None, array.type), array)
+
+
+def flat(array: pa.Array) -> bool:
+    """True for text and fixed-width values held in plain buffers (no children, no bits)."""
+    kind = array.type
+    plain = pa.types.is_string(kind) or (
+        pa.types.is_primitive(kind) and not pa.types.is_boolean(kind)
+    )
+    return plain and all(b is not None for b in array.buffers()[1:])
+
+
+def with_validity(array: pa.Array, mask: np.ndarray) -> pa.Array:
+    """The same buffers under a new validity bitmap (no copy of the values)."""
+    valid = ~mask
+    if array.null_count:
+        valid &= pc.is_valid(array).to_numpy(zero_copy_only=False)
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(
+        array.type,
+        len(array),
+        [bitmap, *array.buffers()[1:]],
+        null_count=int(mask.size - valid.sum()),
+    )
 
 
 CONVERTERS: dict[str, Callable[[Field, pa.Array, np.ndarray], Converted]] = {

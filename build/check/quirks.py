@@ -40,12 +40,14 @@ def value_counts(column: pa.Array) -> Counter:
 
 def length_counts(column: pa.Array) -> Counter:
     """How many non-null values have each length (in characters)."""
-    present = column.drop_null()
-    if pa.types.is_string(present.type) and len(present) and is_ascii(present):
-        offsets = np.frombuffer(present.buffers()[1], np.int32)
-        offsets = offsets[present.offset : present.offset + len(present) + 1]
-        tally = np.bincount(np.diff(offsets))
+    if pa.types.is_string(column.type) and len(column) > column.null_count and is_ascii(column):
+        offsets = np.frombuffer(column.buffers()[1], np.int32)
+        lengths = np.diff(offsets[column.offset : column.offset + len(column) + 1])
+        if column.null_count:  # read off the offsets, without copying the values
+            lengths = lengths[pc.is_valid(column).to_numpy(zero_copy_only=False)]
+        tally = np.bincount(lengths)
         return Counter({str(n): int(c) for n, c in enumerate(tally) if c})
+    present = column.drop_null()
     return Counter({str(k): v for k, v in value_counts(pc.utf8_length(present)).items()})
 
 
