@@ -304,7 +304,7 @@ def draw_bars(
     ``whole``."""
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    if not whole:
+    if not whole or not values:
         raise NothingToDraw("no rows to count in this build")
     figure, axes = new_figure()
     positions = list(range(len(labels)))[::-1]
