@@ -31,6 +31,7 @@ from ptoffact_build.write.scratch import (
 )
 from ptoffact_build.write.sink import SPILL, ReleaseSink, ShardOptions, TableFiles
 from ptoffact_build.write.sums import SUMS, write_sums
+from ptoffact_build.write.zip_copy import copyable_member
 
 REPORT_NAME = "validation_report.json"
 
@@ -88,7 +89,9 @@ def build_release(
         sinks: dict[str, ReleaseSink] = {}
         try:
             with spill_into(work / SPILL):
-                sinks.update((t, ReleaseSink(work, t, shard_options)) for t in TABLES)
+                for t in TABLES:
+                    member = copyable_member(sources[t])
+                    sinks[t] = ReleaseSink(work, t, shard_options, member=member)
                 for sink in sinks.values():
                     sink.parquet.key_value = parquet_metadata(build)
                 result = run_tables(
