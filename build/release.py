@@ -19,6 +19,7 @@ from ptoffact_build.progress import RowProgress
 from ptoffact_build.read.csv_reader import BUILD_CHUNK_BYTES
 from ptoffact_build.read.sources import SourceFile
 from ptoffact_build.schema import TABLES
+from ptoffact_build.write.allocators import use_lean_allocators
 from ptoffact_build.write.outpath import check_out, check_report, nearest_existing, source_roots
 from ptoffact_build.write.scratch import (
     RELEASE_MARK,
@@ -72,6 +73,7 @@ def build_release(
     release is assembled in a scratch folder beside it (in its closest existing ancestor:
     missing parents are made only when the release is put in place).
     """
+    use_lean_allocators()
     roots = source_roots(source_spec, [s.path for files in sources.values() for s in files])
     out = check_out(out, roots)
     check_report(report_path, out, roots)
