@@ -19,9 +19,10 @@ from __future__ import annotations
 import struct
 import threading
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from ptoffact_build.read.sources import SourceFile
 from ptoffact_build.read.streams import data_offset, fast_zlib
@@ -29,6 +30,11 @@ from ptoffact_build.read.streams import data_offset, fast_zlib
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no flags, mtime 0, OS unknown
 READ_BYTES = 1 << 20  # compressed bytes per step
 PIECE_BYTES = 4 << 20  # most inflated bytes one step holds
+# what a damaged or unreadable source raises (ISA-L's error is typed loosely in its stubs)
+COPY_ERRORS = cast(
+    tuple[type[Exception], ...],
+    (OSError, zipfile.BadZipFile, zlib.error, fast_zlib.error),
+)
 
 
 class CopyStopped(Exception):
@@ -126,7 +132,7 @@ def copy_member(
             out.write(struct.pack("<II", check.crc, check.size & 0xFFFFFFFF))
         if check.passes(info):
             return check.rows()
-    except (OSError, zipfile.BadZipFile, fast_zlib.error):
+    except COPY_ERRORS:
         pass
     except BaseException:
         target.unlink(missing_ok=True)
