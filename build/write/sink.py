@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +22,10 @@ from ptoffact_build.write.sort import SORT_KEYS, BucketSorter
 from ptoffact_build.write.zip_copy import ZipMember, copy_member
 
 SPILL = ".spill"  # the build's scratch files, inside its scratch folder
+# The sort runs ahead of the Parquet writer by up to AHEAD_RUNS runs of RUN_BYTES, so it goes
+# on while a row group is encoded (one bucket ahead, the two mostly took turns).
+RUN_BYTES = 16 << 20
+AHEAD_RUNS = 4
 
 
 class Stopped(Exception):
@@ -147,19 +151,34 @@ class ReleaseSink:
         copied = self.copied()
         csv_pool = pool("csv")
         pending = None
-        for batch in prefetch(self.sorter.sorted_batches()):  # sort ahead while writing
-            if self.stop.is_set():
-                raise Stopped(self.table)
-            if not copied:
-                if pending is not None:
-                    pending.result()  # CSV batches stay in order
-                pending = csv_pool.submit(self.csv.write, batch)
-            self.parquet.write(batch)
+        for run in prefetch(runs_of(self.sorter.sorted_batches()), AHEAD_RUNS):
+            for batch in run:  # sorted ahead while a row group is encoded
+                if self.stop.is_set():
+                    raise Stopped(self.table)
+                if not copied:
+                    if pending is not None:
+                        pending.result()  # CSV batches stay in order
+                    pending = csv_pool.submit(self.csv.write, batch)
+                self.parquet.write(batch)
         if pending is not None:
             pending.result()
         shards = self.parquet.close()
         csv = record_of(self.csv.path, self.rows) if copied else self.csv.close()
         return TableFiles(shards, csv, self.held.close(), self.parquet.arrow_bytes)
+
+
+def runs_of(batches: Iterator[pa.RecordBatch], run_bytes: int = RUN_BYTES) -> Iterator[list]:
+    """The batches in order, gathered into lists of about ``run_bytes``."""
+    run: list[pa.RecordBatch] = []
+    size = 0
+    for batch in batches:
+        run.append(batch)
+        size += batch.nbytes
+        if size >= run_bytes:
+            yield run
+            run, size = [], 0
+    if run:
+        yield run
 
 
 def run_into(done: Future, work: Callable[[], object]) -> None:
