@@ -30,7 +30,7 @@ from ptoffact_build.write.scratch import (
     remove_scratch,
     swap_into_place,
 )
-from ptoffact_build.write.sink import SPILL, ReleaseSink, ShardOptions, TableFiles
+from ptoffact_build.write.sink import AHEAD_RUNS, SPILL, ReleaseSink, ShardOptions, TableFiles
 from ptoffact_build.write.sums import SUMS, write_sums
 from ptoffact_build.write.zip_copy import copyable_member
 
@@ -94,6 +94,8 @@ def build_release(
                 for t in TABLES:
                     member = copyable_member(sources[t])
                     sinks[t] = ReleaseSink(work, t, shard_options, member=member)
+                # the last table is written once everything is read: its sort may run ahead
+                sinks[TABLES[-1]].ahead_runs = AHEAD_RUNS
                 for sink in sinks.values():
                     sink.parquet.key_value = parquet_metadata(build)
                 result = run_tables(

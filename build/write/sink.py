@@ -22,8 +22,8 @@ from ptoffact_build.write.sort import SORT_KEYS, BucketSorter
 from ptoffact_build.write.zip_copy import ZipMember, copy_member
 
 SPILL = ".spill"  # the build's scratch files, inside its scratch folder
-# The sort runs ahead of the Parquet writer by up to AHEAD_RUNS runs of RUN_BYTES, so it goes
-# on while a row group is encoded (one bucket ahead, the two mostly took turns).
+# The sort may run ahead of the Parquet writer by up to AHEAD_RUNS runs of RUN_BYTES, so it
+# goes on while a row group is encoded (one run ahead, the two mostly take turns).
 RUN_BYTES = 16 << 20
 AHEAD_RUNS = 4
 
@@ -71,6 +71,7 @@ class ReleaseSink:
     member: ZipMember | None = None  # the source whose deflate stream may be the gzip CSV
     copying: Future | None = None  # copying it, started with the table's first rows
     rows: int = 0
+    ahead_runs: int = 1  # AHEAD_RUNS where the writer has the machine to itself (the last table)
 
     def __post_init__(self) -> None:
         schema = load_schema(self.table).arrow
@@ -151,7 +152,7 @@ class ReleaseSink:
         copied = self.copied()
         csv_pool = pool("csv")
         pending = None
-        for run in prefetch(runs_of(self.sorter.sorted_batches()), AHEAD_RUNS):
+        for run in prefetch(runs_of(self.sorter.sorted_batches()), self.ahead_runs):
             for batch in run:  # sorted ahead while a row group is encoded
                 if self.stop.is_set():
                     raise Stopped(self.table)
