@@ -20,6 +20,7 @@ from ptoffact_build.progress import RowProgress
 from ptoffact_build.read.csv_reader import BUILD_CHUNK_BYTES
 from ptoffact_build.read.sources import SourceFile
 from ptoffact_build.schema import TABLES
+from ptoffact_build.write.allocators import use_lean_allocators
 from ptoffact_build.write.outpath import check_out, check_report, nearest_existing, source_roots
 from ptoffact_build.write.scratch import (
     RELEASE_MARK,
@@ -30,8 +31,9 @@ from ptoffact_build.write.scratch import (
     remove_scratch,
     swap_into_place,
 )
-from ptoffact_build.write.sink import SPILL, ReleaseSink, ShardOptions, TableFiles
+from ptoffact_build.write.sink import AHEAD_RUNS, SPILL, ReleaseSink, ShardOptions, TableFiles
 from ptoffact_build.write.sums import SUMS, write_sums
+from ptoffact_build.write.zip_copy import copyable_member
 
 REPORT_NAME = "validation_report.json"
 
@@ -72,6 +74,7 @@ def build_release(
     release is assembled in a scratch folder beside it (in its closest existing ancestor:
     missing parents are made only when the release is put in place).
     """
+    use_lean_allocators()
     roots = source_roots(source_spec, [s.path for files in sources.values() for s in files])
     out = check_out(out, roots)
     check_report(report_path, out, roots)
@@ -89,7 +92,11 @@ def build_release(
         sinks: dict[str, ReleaseSink] = {}
         try:
             with spill_into(work / SPILL):
-                sinks.update((t, ReleaseSink(work, t, shard_options)) for t in TABLES)
+                for t in TABLES:
+                    member = copyable_member(sources[t])
+                    sinks[t] = ReleaseSink(work, t, shard_options, member=member)
+                # the last table is written once everything is read: its sort may run ahead
+                sinks[TABLES[-1]].ahead_runs = AHEAD_RUNS
                 for sink in sinks.values():
                     sink.parquet.key_value = parquet_metadata(build)
                 result = run_tables(

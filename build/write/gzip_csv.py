@@ -40,14 +40,16 @@ class GzipCsv:
     rows: int = 0
 
     def __post_init__(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.raw = open(self.path, "wb")  # noqa: SIM115 (closed in close())
-        self.gzip = gzip_writer(self.raw, GZIP_LEVEL)
+        self.raw: BinaryIO | None = None  # opened by the first write: the file may be a copy
+        self.gzip: gzip.GzipFile | None = None
         self.writer: pcsv.CSVWriter | None = None
 
     def write(self, batch: pa.RecordBatch) -> None:
         ready = csv_ready(batch)
         if self.writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.raw = open(self.path, "wb")  # noqa: SIM115 (closed in close())
+            self.gzip = gzip_writer(self.raw, GZIP_LEVEL)
             options = pcsv.WriteOptions(quoting_style="needed")
             self.writer = pcsv.CSVWriter(self.gzip, ready.schema, write_options=options)
         self.writer.write_batch(ready)
@@ -57,7 +59,7 @@ class GzipCsv:
         if self.writer is None:
             empty = pa.RecordBatch.from_pylist([], schema=self.schema)
             self.write(empty)
-        assert self.writer is not None  # write() made it
+        assert self.writer is not None and self.gzip is not None and self.raw is not None
         self.writer.close()
         self.gzip.close()
         self.raw.close()

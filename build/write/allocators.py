@@ -1,0 +1,45 @@
+"""Allocators that hand freed memory back: a build's peak memory is mostly freed-but-kept pages.
+
+A build allocates and frees large buffers on several threads (reading ahead, checking,
+measuring quirks, writing). Measured at scale 0.1, the process' peak RSS was 3 to 5 times
+what Arrow had allocated at that moment: the rest is memory already freed but kept by the
+allocators. Two settings cut the peak by about a quarter with no measurable time cost:
+
+- Arrow's buffers come from jemalloc (which returns freed pages to the system on a short
+  timer) instead of mimalloc, pyarrow's default;
+- glibc's malloc (numpy, pandas, Polars' results) keeps at most two arenas instead of eight
+  per core, so memory freed on one thread is reused by the next allocation on another.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import sys
+
+import pyarrow as pa
+
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+ARENAS = 2
+
+
+def use_lean_allocators() -> None:
+    """Set both, where available (jemalloc in pyarrow's build, glibc); else change nothing."""
+    with contextlib.suppress(NotImplementedError):  # pyarrow built without jemalloc
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    limit_malloc_arenas(ARENAS)
+
+
+def limit_malloc_arenas(arenas: int) -> bool:
+    """Ask glibc's malloc to keep at most ``arenas`` arenas; False where that cannot be done."""
+    if not sys.platform.startswith("linux"):
+        return False
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        return bool(libc.mallopt(M_ARENA_MAX, arenas))
+    except (OSError, AttributeError):  # not glibc (e.g. musl has no mallopt)
+        return False

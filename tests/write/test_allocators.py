@@ -1,0 +1,43 @@
+"""A build switches to allocators that hand freed memory back (see write/allocators.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pyarrow as pa
+import pytest
+
+from ptoffact_build.write.allocators import limit_malloc_arenas
+
+SCRIPT = """
+import pyarrow as pa
+from ptoffact_build.read.sources import resolve_sources
+from ptoffact_build.release import build_release
+before = pa.default_memory_pool().backend_name
+build_release(resolve_sources(["sample"]), __import__("pathlib").Path({out!r}))
+print(before, pa.default_memory_pool().backend_name)
+"""
+
+
+def has_jemalloc() -> bool:
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not has_jemalloc(), reason="pyarrow built without jemalloc")
+def test_a_build_allocates_arrow_buffers_with_jemalloc(tmp_path) -> None:
+    script = SCRIPT.format(out=str(tmp_path / "release"))
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    before, after = run.stdout.split()
+    assert before != "jemalloc"  # pyarrow's default here, so the build is what changed it
+    assert after == "jemalloc"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_malloc_arenas_can_be_limited() -> None:
+    assert limit_malloc_arenas(2) is True
