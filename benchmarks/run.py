@@ -43,8 +43,16 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 TABLES: tuple[str, ...] = ("office_actions", "rejections", "citations")
 DEFAULT_ROOT = Path("/tmp/ptoffact-bench")
-BEGIN = "<!-- BEGIN GENERATED BENCHMARK -->"
-END = "<!-- END GENERATED BENCHMARK -->"
+
+
+def markers(scale: float) -> tuple[str, str]:
+    """The lines around one scale's generated section (each scale keeps its own)."""
+    return (
+        f"<!-- BEGIN GENERATED BENCHMARK scale {scale:g} -->",
+        f"<!-- END GENERATED BENCHMARK scale {scale:g} -->",
+    )
+
+
 MARK = "PTOFFACT-BENCH-TIME"
 TIME_BIN = Path("/usr/bin/time")
 MIB = 1 << 20
@@ -833,13 +841,15 @@ def render(results: Results) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(path: Path, section: str) -> None:
-    """Replace the generated section of ``path`` (creating the file or markers if needed)."""
-    block = f"{BEGIN}\n{section}{END}\n"
+def write_report(path: Path, section: str, scale: float) -> None:
+    """Replace the scale's generated section of ``path`` (creating the file or markers if
+    needed); the other scales' sections stay."""
+    begin, end = markers(scale)
+    block = f"{begin}\n{section}{end}\n"
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    if BEGIN in text and END in text and text.index(BEGIN) < text.index(END):
-        head, _, rest = text.partition(BEGIN)
-        _, _, tail = rest.partition(END)
+    if begin in text and end in text and text.index(begin) < text.index(end):
+        head, _, rest = text.partition(begin)
+        _, _, tail = rest.partition(end)
         text = head + block.rstrip("\n") + tail
     elif text:
         text = text.rstrip("\n") + "\n\n" + block
@@ -955,7 +965,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(["python", "benchmarks/run.py", *argv])
     results = measure(args, data, root, command)
     section = render(results)
-    write_report(args.out, section)
+    write_report(args.out, section, args.scale)
     print(section)
     log(f"written to {args.out}")
     failed = [s for s in results.steps.values() if not s.ok and not s.skipped]

@@ -33,6 +33,7 @@ AFTER = "\n## What was tried\n\nHand-written notes after the run.\n"
 
 
 run = load_benchmark("run")
+BEGIN, END = run.markers(float(SCALE))
 X = run.X  # the multiplication sign
 
 
@@ -41,7 +42,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Complete
     """One end-to-end run at a tiny scale, into an output file with hand-written text."""
     tmp = tmp_path_factory.mktemp("bench")
     out = tmp / "BENCHMARKS.md"
-    out.write_text(f"{BEFORE}{run.BEGIN}\nstale generated text\n{run.END}\n{AFTER}")
+    out.write_text(f"{BEFORE}{BEGIN}\nstale generated text\n{END}\n{AFTER}")
     command = [
         *("--scale", SCALE, "--data", str(tmp / "data" / SCALE), "--work", str(tmp / "work")),
         *("--memory-scales", SMALL, "--frictionless-scale", SMALL, "--out", str(out)),
@@ -133,22 +134,33 @@ def test_regenerating_keeps_text_outside_the_markers(
     bench: tuple[subprocess.CompletedProcess, str],
 ) -> None:
     _, text = bench
-    assert text.startswith(BEFORE + run.BEGIN + "\n")
-    assert text.endswith(run.END + "\n" + AFTER)
-    assert text.count(run.BEGIN) == 1 and text.count(run.END) == 1
+    assert text.startswith(BEFORE + BEGIN + "\n")
+    assert text.endswith(END + "\n" + AFTER)
+    assert text.count(BEGIN) == 1 and text.count(END) == 1
     assert "stale generated text" not in text
 
 
 def test_write_report_creates_and_appends(tmp_path: Path) -> None:
     new = tmp_path / "new.md"
-    run.write_report(new, "first\n")
-    assert run.BEGIN in new.read_text() and "first" in new.read_text()
-    run.write_report(new, "second\n")
+    run.write_report(new, "first\n", 0.1)
+    assert run.markers(0.1)[0] in new.read_text() and "first" in new.read_text()
+    run.write_report(new, "second\n", 0.1)
     assert "second" in new.read_text() and "first" not in new.read_text()
     plain = tmp_path / "plain.md"
     plain.write_text("# Notes\n")
-    run.write_report(plain, "generated\n")
+    run.write_report(plain, "generated\n", 0.1)
     assert plain.read_text().startswith("# Notes\n") and "generated" in plain.read_text()
+
+
+def test_each_scale_keeps_its_own_section(tmp_path: Path) -> None:
+    out = tmp_path / "BENCHMARKS.md"
+    run.write_report(out, "small scale\n", 0.1)
+    run.write_report(out, "full scale\n", 1.0)
+    run.write_report(out, "small scale again\n", 0.1)
+    text = out.read_text()
+    assert "full scale" in text and "small scale again" in text
+    assert "small scale\n" not in text
+    assert text.index(run.markers(0.1)[0]) < text.index(run.markers(1.0)[0])
 
 
 def test_failing_step_is_reported_not_raised() -> None:
