@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterable
+from concurrent.futures import wait
 from pathlib import Path
 
 from ptoffact_build.buildid import build_id, data_id, parquet_metadata
 from ptoffact_build.check.keys import spill_into
 from ptoffact_build.describe.card import build_description, render_card, split_sizes
 from ptoffact_build.describe.datapackage import release_datapackage
-from ptoffact_build.describe.plots import IMAGES, draw_figures, figure_data
+from ptoffact_build.describe.plots import IMAGES, Plot, draw_figures, figure_data
 from ptoffact_build.describe.report import SourceRecord, report_json, source_records
 from ptoffact_build.errors import DataInvalid
 from ptoffact_build.jsonfile import write_json
 from ptoffact_build.pipeline import RunResult, run_tables
-from ptoffact_build.pools import worker_pools
+from ptoffact_build.pools import pool, worker_pools
 from ptoffact_build.progress import RowProgress
 from ptoffact_build.read.csv_reader import BUILD_CHUNK_BYTES
 from ptoffact_build.read.sources import SourceFile
@@ -134,12 +135,13 @@ def finish_release(
 ) -> None:
     """Write the tables, the report, the card, the datapackage and SHA256SUMS (last: it covers
     every other file); put the release in place."""
-    closed: dict[str, TableFiles] = {}
-    for table in TABLES:
-        rows = result.tables[table].rows_valid
-        progress.note(f"{table}: writing {rows:,} rows in key order (Parquet, gzip CSV)")
-        with result.watch.stage("write: waiting for the writer"):
-            closed[table] = sinks[table].close()
+    per_year = result.tables["office_actions"].statistics.get("per_mail_year", [])
+    figures = pool("figures").submit(draw_timed, work / IMAGES, result, per_year)
+    try:  # the figures are drawn while the writers finish
+        closed = close_tables(sinks, result, progress)
+    finally:  # they draw into the scratch folder, which a failure removes
+        wait([figures])
+    plots = figures.result()
     remove_scratch_files(work / SPILL)
     progress.note("writing the dataset card and datapackage.json")
     report = report_json(result, records)  # after writing: its timings are complete
@@ -147,8 +149,6 @@ def finish_release(
     if report_path is not None:
         write_json(report_path, report)
     described = {t: build_description(build, data_id(closed[t].shards)) for t in TABLES}
-    per_year = result.tables["office_actions"].statistics.get("per_mail_year", [])
-    plots = draw_figures(work / IMAGES, figure_data(result), per_year)
     sizes = split_sizes(closed)
     card = render_card(result, records, sizes, repo, descriptions=described, plots=plots)
     (work / "README.md").write_text(card, encoding="utf-8")
@@ -158,6 +158,25 @@ def finish_release(
     write_json(work / RELEASE_MARK, package)
     write_sums(work, skip=[SCRATCH_MARK])  # the marker goes when the release is put in place
     swap_into_place(work, out)
+
+
+def draw_timed(folder: Path, result: RunResult, per_year: list) -> list[Plot]:
+    """The card's figures, drawn on a worker thread."""
+    with result.watch.stage("figures (worker thread)"):
+        return draw_figures(folder, figure_data(result), per_year)
+
+
+def close_tables(
+    sinks: dict[str, ReleaseSink], result: RunResult, progress: RowProgress
+) -> dict[str, TableFiles]:
+    """Wait for each table's writer to finish its files."""
+    closed: dict[str, TableFiles] = {}
+    for table in TABLES:
+        rows = result.tables[table].rows_valid
+        progress.note(f"{table}: writing {rows:,} rows in key order (Parquet, gzip CSV)")
+        with result.watch.stage("write: waiting for the writer"):
+            closed[table] = sinks[table].close()
+    return closed
 
 
 def remove_scratch_files(folder: Path) -> None:

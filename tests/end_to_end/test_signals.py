@@ -49,6 +49,7 @@ POOLS = [
     "ptoffact-hashes",
     "ptoffact-writer",
     "ptoffact-copy",
+    "ptoffact-figures",
     "ptoffact-csv",
 ]
 
