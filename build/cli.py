@@ -79,8 +79,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         "--chunk-mb",
         type=int,
         metavar="MB",
-        help="CSV megabytes read per batch (default: 16 for validate, 8 for build, which also "
-        "holds its writers in memory)",
+        help="CSV megabytes read per batch (default: 8)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_portal_arguments(parser)
@@ -267,6 +266,7 @@ def run_validate(args: argparse.Namespace) -> int:
             progress=progress,
             chunk_bytes=args.chunk_mb * MB if args.chunk_mb else DEFAULT_CHUNK_BYTES,
             findings=args.findings,
+            statistics=False,  # the card's statistics: a build computes them, validate has no card
         )
     if args.report:
         write_json(args.report, report_json(result, source_records(sources, facts)))

@@ -86,6 +86,7 @@ class RunResult:
     tables: dict[str, TableResult]
     log: FindingLog
     watch: Stopwatch = field(default_factory=Stopwatch)
+    statistics: bool = True  # whether the card's statistics were computed (build only)
 
     @property
     def ok(self) -> bool:
@@ -346,18 +347,20 @@ def run_tables(
     keep_all: bool = False,
     examples_per_type: int = 20,
     findings: Path | None = None,
+    statistics: bool = True,
 ) -> RunResult:
     """Validate (and, given sinks, write) every table in dependency order.
 
     With ``findings``, every finding is also streamed to that file (CSV or JSON Lines),
-    which is completed even when the run stops on an error.
+    which is completed even when the run stops on an error. ``statistics`` computes the
+    dataset card's statistics (a build needs them; ``validate`` has no card and skips them).
     """
     if policy not in POLICIES:
         raise UsageError(f"--on-error must be one of {', '.join(POLICIES)}, not {policy!r}")
     out = FindingsFile(findings) if findings is not None else None
     log = FindingLog(examples_per_type=examples_per_type, keep_all=keep_all, out=out)
     try:
-        return run_all_tables(sources, policy, sinks, progress, chunk_bytes, log)
+        return run_all_tables(sources, policy, sinks, progress, chunk_bytes, log, statistics)
     finally:
         if out is not None:
             out.close()
@@ -370,13 +373,14 @@ def run_all_tables(
     progress: RowProgress | None,
     chunk_bytes: int,
     log: FindingLog,
+    with_statistics: bool = True,
 ) -> RunResult:
     """The tables in dependency order, each read, checked and handed to its sink."""
     progress = progress or RowProgress.quiet()
     shared = References()
     results: dict[str, TableResult] = {}
     watch = Stopwatch()
-    statistics = BuildStatistics(shared)
+    statistics = BuildStatistics(shared) if with_statistics else None
     for table in TABLES:
         result = TableResult(table, sources[table])
         run = TableRun(
@@ -400,4 +404,4 @@ def run_all_tables(
             sinks[table].table_done(watch)
         run.share()
         results[table] = result
-    return RunResult(policy, results, log, watch)
+    return RunResult(policy, results, log, watch, statistics=with_statistics)

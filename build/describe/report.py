@@ -83,7 +83,8 @@ def source_records(
 
 
 def report_json(result: RunResult, sources: list[SourceRecord]) -> dict[str, Any]:
-    """The validation report: counts per type, capped examples, quirk measurements."""
+    """The validation report: counts per type, capped examples, quirk measurements, and
+    the card's statistics when the run computed them (a build does, ``validate`` does not)."""
     tables = {}
     for name, t in result.tables.items():
         tables[name] = {
@@ -97,7 +98,7 @@ def report_json(result: RunResult, sources: list[SourceRecord]) -> dict[str, Any
             "quirks": t.quirks,
             "distinct_values": t.distinct,
         }
-    return {
+    report = {
         "valid": result.log.total == 0,
         "policy": result.policy,
         "error_count": result.log.total,
@@ -105,5 +106,7 @@ def report_json(result: RunResult, sources: list[SourceRecord]) -> dict[str, Any
         "sources": [s.to_json() for s in sources],
         "seconds_per_stage": result.watch.to_json(),
         "tables": tables,
-        "statistics": statistics_json(result),
     }
+    if result.statistics:
+        report["statistics"] = statistics_json(result)
+    return report
