@@ -246,6 +246,7 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    from ptoffact_build.allocators import use_lean_allocators
     from ptoffact_build.describe.report import report_json, source_records
     from ptoffact_build.jsonfile import write_json
     from ptoffact_build.pipeline import run_tables
@@ -259,6 +260,7 @@ def run_validate(args: argparse.Namespace) -> int:
     roots = source_roots([s for s in args.source if s != ODP], files)
     check_report(args.report, None, roots)
     check_findings(args.findings, None, roots)
+    use_lean_allocators()
     with validate_scratch(args):
         result = run_tables(
             sources,

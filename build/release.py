@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from concurrent.futures import wait
 from pathlib import Path
 
+from ptoffact_build.allocators import use_lean_allocators
 from ptoffact_build.buildid import build_id, data_id, parquet_metadata
 from ptoffact_build.check.keys import spill_into
 from ptoffact_build.describe.card import build_description, render_card, split_sizes
@@ -21,7 +22,6 @@ from ptoffact_build.progress import RowProgress
 from ptoffact_build.read.csv_reader import BUILD_CHUNK_BYTES
 from ptoffact_build.read.sources import SourceFile
 from ptoffact_build.schema import TABLES
-from ptoffact_build.write.allocators import use_lean_allocators
 from ptoffact_build.write.outpath import check_out, check_report, nearest_existing, source_roots
 from ptoffact_build.write.scratch import (
     RELEASE_MARK,

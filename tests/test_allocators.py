@@ -1,14 +1,15 @@
-"""A build switches to allocators that hand freed memory back (see write/allocators.py)."""
+"""validate and build switch to allocators that hand freed memory back (see allocators.py)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pyarrow as pa
 import pytest
 
-from ptoffact_build.write.allocators import limit_malloc_arenas
+from ptoffact_build.allocators import limit_malloc_arenas
 
 SCRIPT = """
 import pyarrow as pa
@@ -17,6 +18,22 @@ from ptoffact_build.release import build_release
 before = pa.default_memory_pool().backend_name
 build_release(resolve_sources(["sample"]), __import__("pathlib").Path({out!r}))
 print(before, pa.default_memory_pool().backend_name)
+"""
+
+
+VALIDATE = """
+import pyarrow as pa
+from unittest import mock
+from ptoffact_build import cli, pipeline
+seen = []
+real = pipeline.run_tables
+def spy(*args, **kwargs):
+    seen.append(pa.default_memory_pool().backend_name)
+    return real(*args, **kwargs)
+before = pa.default_memory_pool().backend_name
+with mock.patch.object(pipeline, "run_tables", spy):
+    code = cli.main(["validate", "--quiet", "--source", "sample"])
+print(code, before, *seen)
 """
 
 
@@ -41,3 +58,14 @@ def test_a_build_allocates_arrow_buffers_with_jemalloc(tmp_path) -> None:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 def test_malloc_arenas_can_be_limited() -> None:
     assert limit_malloc_arenas(2) is True
+
+
+@pytest.mark.skipif(not has_jemalloc(), reason="pyarrow built without jemalloc")
+def test_validate_checks_with_jemalloc(tmp_path) -> None:
+    env = {**os.environ, "PTOFFACT_CACHE": str(tmp_path / "cache")}
+    run = subprocess.run(
+        [sys.executable, "-c", VALIDATE], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stderr
+    code, before, during = run.stdout.splitlines()[-1].split()
+    assert code == "0" and before != "jemalloc" and during == "jemalloc"
