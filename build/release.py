@@ -75,7 +75,7 @@ def build_release(
     release is assembled in a scratch folder beside it (in its closest existing ancestor:
     missing parents are made only when the release is put in place).
     """
-    use_lean_allocators()
+    use_lean_allocators(map_large_blocks=True)
     roots = source_roots(source_spec, [s.path for files in sources.values() for s in files])
     out = check_out(out, roots)
     check_report(report_path, out, roots)

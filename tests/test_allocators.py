@@ -9,7 +9,12 @@ import sys
 import pyarrow as pa
 import pytest
 
-from ptoffact_build.allocators import limit_malloc_arenas
+from ptoffact_build.allocators import (
+    M_MMAP_THRESHOLD,
+    MAPPED_BLOCK_BYTES,
+    limit_malloc_arenas,
+    malloc_option,
+)
 
 SCRIPT = """
 import pyarrow as pa
@@ -69,3 +74,8 @@ def test_validate_checks_with_jemalloc(tmp_path) -> None:
     assert run.returncode == 0, run.stderr
     code, before, during = run.stdout.splitlines()[-1].split()
     assert code == "0" and before != "jemalloc" and during == "jemalloc"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_large_blocks_can_be_mapped_on_their_own() -> None:
+    assert malloc_option(M_MMAP_THRESHOLD, MAPPED_BLOCK_BYTES) is True
