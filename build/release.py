@@ -173,7 +173,7 @@ def close_tables(
     closed: dict[str, TableFiles] = {}
     for table in TABLES:
         rows = result.tables[table].rows_valid
-        progress.note(f"{table}: writing {rows:,} rows in key order (Parquet, gzip CSV)")
+        progress.note(f"{table}: writing {rows:,} rows (Parquet in key order, gzip CSV)")
         with result.watch.stage("write: waiting for the writer"):
             closed[table] = sinks[table].close()
     return closed

@@ -129,9 +129,9 @@ def test_a_build_on_a_terminal_draws_one_finished_bar_per_table(tmp_path: Path):
         bar = rf"{table}: {rows} rows \[\d\d:\d\d, [\d.]+k? rows/s, [\d.]+ kB\]"
         assert re.fullmatch(bar, line), shown
     assert shown[3:] == [
-        "office_actions: writing 1,000 rows in key order (Parquet, gzip CSV)",
-        "rejections: writing 2,449 rows in key order (Parquet, gzip CSV)",
-        "citations: writing 10,629 rows in key order (Parquet, gzip CSV)",
+        "office_actions: writing 1,000 rows (Parquet in key order, gzip CSV)",
+        "rejections: writing 2,449 rows (Parquet in key order, gzip CSV)",
+        "citations: writing 10,629 rows (Parquet in key order, gzip CSV)",
         "writing the dataset card and datapackage.json",
     ]
 
