@@ -98,11 +98,6 @@ class KeyIndex:
         keys = keys.drop_null()
         return cls(hash_strings(keys), keys)
 
-    def merged(self, other: KeyIndex) -> KeyIndex:
-        """One index of the keys of both."""
-        keys = pa.concat_arrays([self.keys, other.keys.cast(self.keys.type)])
-        return KeyIndex(np.concatenate([self.hashes, other.hashes]), keys)
-
     def __len__(self) -> int:
         return len(self.hashes)
 
@@ -121,9 +116,7 @@ class KeyIndex:
             return found
         if exact:
             return self.contains_sorted(values, hashed, found)
-        position = sorted_search(self.hashes, hashed)
-        position[position == len(self.hashes)] = 0
-        found = self.hashes[position] == hashed
+        _, found = hash_hits(self.hashes, hashed)
         if values.null_count:
             found &= pc.is_valid(values).to_numpy(zero_copy_only=False)
         return found
@@ -138,9 +131,7 @@ class KeyIndex:
 
     def contains_sorted(self, values, hashed: np.ndarray, found: np.ndarray) -> np.ndarray:
         """Membership by binary search: check each key of an equal-hash run."""
-        position = sorted_search(self.hashes, hashed)
-        position[position == len(self.hashes)] = 0
-        candidate = self.hashes[position] == hashed
+        position, candidate = hash_hits(self.hashes, hashed)
         while candidate.any():
             index = np.flatnonzero(candidate)
             found[index[self.same_text(values, index, position[index])]] = True
@@ -149,6 +140,26 @@ class KeyIndex:
             candidate[:] = False
             candidate[more] = ~found[more] & (self.hashes[position[more]] == hashed[more])
         return found
+
+
+def hash_hits(sorted_hashes: np.ndarray, hashed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each hash would sit in ``sorted_hashes`` (0 past the end), and whether the hash
+    found there is equal."""
+    position = sorted_search(sorted_hashes, hashed)
+    if len(sorted_hashes) == 0:
+        return position, np.zeros(len(hashed), bool)
+    position[position == len(sorted_hashes)] = 0
+    return position, sorted_hashes[position] == hashed
+
+
+def joined(indexes: list[KeyIndex]) -> KeyIndex:
+    """One index of the keys of all; the list is emptied once its arrays are concatenated,
+    so the caller's levels can be freed before the new index is sorted."""
+    key_type = indexes[0].keys.type
+    hashes = np.concatenate([index.hashes for index in indexes])
+    keys = pa.concat_arrays([index.keys.cast(key_type) for index in indexes])
+    indexes.clear()
+    return KeyIndex(hashes, keys)
 
 
 def sorted_search(sorted_hashes: np.ndarray, hashed: np.ndarray) -> np.ndarray:
@@ -177,7 +188,7 @@ class GrowingKeySet:
         self.levels.append(KeyIndex.build(keys))
         while len(self.levels) > 1 and len(self.levels[-2]) <= 2 * len(self.levels[-1]):
             newer, older = self.levels.pop(), self.levels.pop()
-            self.levels.append(older.merged(newer))
+            self.levels.append(joined([older, newer]))
 
     def contains(self, values: pa.Array) -> np.ndarray:
         hashed = hash_strings(values)
@@ -191,17 +202,9 @@ class GrowingKeySet:
         if not self.levels:
             return KeyIndex.build(pa.array([], key_type))
         if len(self.levels) > 1:
-            hashes, keys = self.concatenated()
-            self.levels = [KeyIndex(hashes, keys)]
+            levels, self.levels = self.levels, []
+            self.levels = [joined(levels)]
         return self.levels[0]
-
-    def concatenated(self) -> tuple[np.ndarray, pa.Array]:
-        """The hashes and keys of every level, in one array each; the levels are dropped."""
-        levels, self.levels = self.levels, []
-        key_type = levels[0].keys.type
-        hashes = np.concatenate([level.hashes for level in levels])
-        keys = pa.concat_arrays([level.keys.cast(key_type) for level in levels])
-        return hashes, keys
 
 
 @dataclass

@@ -22,6 +22,7 @@ from ptoffact_build.check.cells import to_mask
 from ptoffact_build.check.keys import (
     BUCKET_BITS,
     DuplicateCounter,
+    hash_hits,
     hash_rows,
     hash_strings,
     mix,
@@ -353,9 +354,7 @@ class BuildStatistics:
             tied = pc.is_valid(columns[0])
             columns = [pc.filter(column, tied) for column in columns]
         hashed = hash_rows(*columns)
-        position = np.searchsorted(triples.repeated, hashed)
-        position[position == len(triples.repeated)] = 0
-        hit = triples.repeated[position] == hashed
+        position, hit = hash_hits(triples.repeated, hashed)
         self.citations_multiplied += int(hit.sum())
         self.citation_rows_added += int((triples.repeats[position[hit]] - 1).sum())
 
