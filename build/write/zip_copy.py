@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
+from ptoffact_build.errors import SourceError
 from ptoffact_build.read.sources import SourceFile
-from ptoffact_build.read.streams import data_offset, fast_zlib
+from ptoffact_build.read.streams import data_offset, fast_zlib, single_member
 
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no flags, mtime 0, OS unknown
 READ_BYTES = 1 << 20  # compressed bytes per step
@@ -58,12 +59,9 @@ def copyable_member(sources: list[SourceFile]) -> ZipMember | None:
     path = sources[0].path
     try:
         with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir()]
-    except (OSError, zipfile.BadZipFile):
+            info = single_member(archive, "CSV file")
+    except (OSError, zipfile.BadZipFile, SourceError):
         return None
-    if len(members) != 1:
-        return None
-    info = members[0]
     if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 1:
         return None
     return ZipMember(path, info)
