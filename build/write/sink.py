@@ -105,7 +105,7 @@ class ReleaseSink:
         ``submit`` after the writer thread has started, :meth:`settle` can wait for it.
         """
         self.closing = Future()
-        closer_pool().submit(self.timed_close, watch, self.closing)
+        closer_pool().submit(run_into, self.closing, lambda: self.timed_close(watch))
 
     def copy_source(self) -> int | None:
         """Make the gzip CSV from the source's deflate stream (see :mod:`.zip_copy`); its
@@ -123,14 +123,9 @@ class ReleaseSink:
         self.csv.path.unlink(missing_ok=True)  # written from the rows instead
         return False
 
-    def timed_close(self, watch: Stopwatch, done: Future) -> None:
-        if not done.set_running_or_notify_cancel():
-            return  # settled before it started: nothing to write
-        try:
-            with watch.stage("write: sort, Parquet, gzip CSV (worker thread)"):
-                done.set_result(self.close_now())
-        except BaseException as error:
-            done.set_exception(error)
+    def timed_close(self, watch: Stopwatch) -> TableFiles:
+        with watch.stage("write: sort, Parquet, gzip CSV (worker thread)"):
+            return self.close_now()
 
     def close(self) -> TableFiles:
         """The written files (waiting for the writing started by :meth:`table_done`)."""
@@ -183,7 +178,8 @@ def runs_of(batches: Iterator[pa.RecordBatch], run_bytes: int = RUN_BYTES) -> It
 
 
 def run_into(done: Future, work: Callable[[], object]) -> None:
-    """Run ``work`` into ``done``, unless ``done`` was cancelled before it started."""
+    """Run ``work`` into ``done``, unless ``done`` was cancelled before it started (settled:
+    nothing to do)."""
     if not done.set_running_or_notify_cancel():
         return
     try:
