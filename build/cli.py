@@ -38,7 +38,7 @@ from ptoffact_build.publish.command import (
     run_publish,
     run_verify,
 )
-from ptoffact_build.read.csv_reader import BUILD_CHUNK_BYTES, DEFAULT_CHUNK_BYTES
+from ptoffact_build.read.csv_reader import DEFAULT_CHUNK_BYTES
 
 DEFAULT_OUT = Path("dist/ptoffact")
 ODP = "odp"
@@ -231,7 +231,7 @@ def run_build(args: argparse.Namespace) -> int:
         policy=args.on_error,
         report_path=args.report,
         progress=progress,
-        chunk_bytes=args.chunk_mb * MB if args.chunk_mb else BUILD_CHUNK_BYTES,
+        chunk_bytes=args.chunk_mb * MB if args.chunk_mb else DEFAULT_CHUNK_BYTES,
         shard_options=options,
         fetched=facts,
         source_spec=named,

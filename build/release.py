@@ -19,7 +19,7 @@ from ptoffact_build.jsonfile import write_json
 from ptoffact_build.pipeline import RunResult, run_tables
 from ptoffact_build.pools import pool, worker_pools
 from ptoffact_build.progress import RowProgress
-from ptoffact_build.read.csv_reader import BUILD_CHUNK_BYTES
+from ptoffact_build.read.csv_reader import DEFAULT_CHUNK_BYTES
 from ptoffact_build.read.sources import SourceFile
 from ptoffact_build.schema import TABLES
 from ptoffact_build.write.outpath import check_out, check_report, nearest_existing, source_roots
@@ -59,7 +59,7 @@ def build_release(
     policy: str = "fail",
     report_path: Path | None = None,
     progress: RowProgress | None = None,
-    chunk_bytes: int = BUILD_CHUNK_BYTES,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     shard_options: ShardOptions | None = None,
     fetched: dict[str, dict] | None = None,
     keep_all: bool = False,

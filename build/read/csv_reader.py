@@ -40,7 +40,6 @@ from ptoffact_build.read.streams import (
 # finding falls in decides the order of the report's examples, so they follow the chunk
 # size; the same command on the same data gives the same report every time.
 DEFAULT_CHUNK_BYTES = 8 << 20
-BUILD_CHUNK_BYTES = DEFAULT_CHUNK_BYTES  # a build also holds its writers' buffers
 BOM = b"\xef\xbb\xbf"
 MAX_RECORD_BYTES = 64 << 20  # a record still unfinished past this is an error
 BYTES_PER_RECORD = 32  # a chunk holds at most chunk_bytes / 32 records (blank lines!)
