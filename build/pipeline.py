@@ -8,8 +8,8 @@ derived from the schemas' foreign keys and the quirk measures' lookups
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -120,11 +120,13 @@ class TableRun:
     result: TableResult
     watch: Stopwatch
     kept_keys: list[pa.Array] = field(default_factory=list)
-    quirks_pending: Future | None = None
+    quirks_line: InOrder = field(init=False)
     statistics: BuildStatistics | None = None
-    statistics_pending: Future | None = None
+    statistics_line: InOrder = field(init=False)
 
     def __post_init__(self) -> None:
+        self.quirks_line = InOrder("quirks", self.watch)
+        self.statistics_line = InOrder("statistics", self.watch)
         self.checker = TableChecker(self.schema, references=self.shared.keys)
         self.quirks = quirks_for(self.schema.name, self.shared.columns)
         self.arrow_schema = self.schema.arrow
@@ -192,10 +194,7 @@ class TableRun:
 
     def observe_quirks(self, typed: pa.RecordBatch) -> None:
         """Measure quirks on a worker thread, one batch at a time, in order."""
-        with self.watch.stage("wait for quirks"):
-            if self.quirks_pending is not None:
-                self.quirks_pending.result()
-        self.quirks_pending = quirk_pool().submit(self.timed_observe, typed)
+        self.quirks_line.submit(self.timed_observe, typed)
 
     def timed_observe(self, typed: pa.RecordBatch) -> None:
         with self.watch.stage("quirks (worker thread)"):
@@ -205,12 +204,8 @@ class TableRun:
 
     def observe_statistics(self, typed: pa.RecordBatch) -> None:
         """Feed the statistics on their own worker thread, one batch at a time, in order."""
-        if self.statistics is None:
-            return
-        with self.watch.stage("wait for statistics"):
-            if self.statistics_pending is not None:
-                self.statistics_pending.result()
-        self.statistics_pending = statistics_pool().submit(self.timed_statistics, typed)
+        if self.statistics is not None:
+            self.statistics_line.submit(self.timed_statistics, typed)
 
     def timed_statistics(self, typed: pa.RecordBatch) -> None:
         assert self.statistics is not None  # only submitted when there are statistics
@@ -241,10 +236,8 @@ class TableRun:
         self.result.rows_quarantined += len(index)
 
     def finish(self) -> None:
-        if self.quirks_pending is not None:
-            self.quirks_pending.result()
-        if self.statistics_pending is not None:
-            self.statistics_pending.result()
+        self.quirks_line.wait()
+        self.statistics_line.wait()
         with self.watch.stage("quirks"):
             self.result.quirks = self.quirks.summary()
             if self.statistics is not None:
@@ -289,14 +282,24 @@ def needs_of_later_tables(table: str) -> Needs:
     return needs_of(load_schema(table), [load_schema(t) for t in later], lookups)
 
 
-def quirk_pool() -> ThreadPoolExecutor:
-    """The one thread that measures quirks while the next batch is checked."""
-    return pool("quirks")
+@dataclass
+class InOrder:
+    """Work on one worker thread (the pool ``name``) while the next batch is checked: one
+    batch at a time, in order, each submission waiting first for the one before."""
 
+    name: str
+    watch: Stopwatch
+    pending: Future | None = None
 
-def statistics_pool() -> ThreadPoolExecutor:
-    """The one thread that feeds the statistics while the next batch is checked."""
-    return pool("statistics")
+    def submit(self, work: Callable[[pa.RecordBatch], None], batch: pa.RecordBatch) -> None:
+        with self.watch.stage(f"wait for {self.name}"):
+            self.wait()
+        self.pending = pool(self.name).submit(work, batch)
+
+    def wait(self) -> None:
+        """Until the last batch submitted is done (its error, if any, raised here)."""
+        if self.pending is not None:
+            self.pending.result()
 
 
 def quarantined_text(
