@@ -28,7 +28,13 @@ from ptoffact_build.check.keys import (
     mix,
 )
 from ptoffact_build.check.references import References
-from ptoffact_build.check.timeline import CitationSources, OfficeActionTimeline
+from ptoffact_build.check.timeline import (
+    FIRST_YEAR,
+    YEARS,
+    CitationSources,
+    OfficeActionTimeline,
+    counts_per_period,
+)
 from ptoffact_build.pools import pool
 from ptoffact_build.schema import load_schema
 from ptoffact_build.write.scratch import remove_scratch
@@ -39,7 +45,6 @@ SKETCH_SIZE = 4096  # distinct counts beyond this are estimates (about 1.6 % sta
 TOP_VALUES = 10  # values listed for a small vocabulary
 VOCABULARY_LIMIT = 50  # a column with more distinct values gets no top values
 PROBE_ROWS = 1000  # a batch whose first rows hold more distinct values is not counted
-FIRST_YEAR, YEARS = 1900, 200  # year counters cover 1900 to 2099
 KEY_MEMORY_ROWS = 1_000_000  # 8 MB of hashes per counter in memory before spilling
 TRIPLE = ("ifw_number", "action_type", "action_subtype")
 PER_KEY = {"rejections": "ifw_number", "citations": "app_id"}  # rows counted per key
@@ -265,16 +270,9 @@ class OfficeActionStatistics:
     final: int = 0
 
     def observe(self, batch: pa.RecordBatch) -> None:
-        dates = batch.column("mail_dt")
-        dated = pc.is_valid(dates).to_numpy(zero_copy_only=False)
-        years = pc.year(dates.drop_null()).to_numpy() - FIRST_YEAR
+        years = pc.year(batch.column("mail_dt").drop_null()).to_numpy() - FIRST_YEAR
         years = np.clip(years, 0, YEARS - 1)
-        self.per_year[0] += np.bincount(years, minlength=YEARS)
-        for i, name in enumerate(GROUNDS + PARSING_FLAGS, start=1):
-            flag = pc.fill_null(batch.column(name), False).to_numpy(zero_copy_only=False)
-            self.per_year[i] += np.bincount(years, weights=flag[dated], minlength=YEARS).astype(
-                np.int64
-            )
+        self.per_year += counts_per_period(batch, GROUNDS + PARSING_FLAGS, years, YEARS)
         self.art_units.update(pc.unique(batch.column("art_unit").drop_null()).to_pylist())
         self.final += int(pc.sum(pc.equal(batch.column("document_cd"), "CTFR")).as_py() or 0)
 

@@ -33,6 +33,20 @@ def months_since_start(dates: pa.Array) -> np.ndarray:
     return np.clip(months, 0, MONTHS - 1)
 
 
+def counts_per_period(
+    batch: pa.RecordBatch, flags: tuple[str, ...], periods: np.ndarray, size: int
+) -> np.ndarray:
+    """Row 0: the dated rows per period; row i: those where boolean column ``flags[i-1]`` is
+    true (NULL counts as false). ``periods`` holds the period of each row with a mail date."""
+    dated = pc.is_valid(batch.column("mail_dt"))
+    counts = np.zeros((1 + len(flags), size), np.int64)
+    counts[0] = np.bincount(periods, minlength=size)
+    for row, name in enumerate(flags, start=1):
+        chosen = pc.fill_null(batch.column(name).filter(dated), False)
+        counts[row] = np.bincount(periods[chosen.to_numpy(zero_copy_only=False)], minlength=size)
+    return counts
+
+
 def month_label(index: int) -> str:
     return f"{FIRST_YEAR + index // 12}-{index % 12 + 1:02d}"
 
@@ -69,12 +83,7 @@ class OfficeActionTimeline:
         for code in pc.unique(codes).to_pylist():
             chosen = pc.equal(codes, code).to_numpy(zero_copy_only=False)
             self.month_counts(code)[:] += np.bincount(months[chosen], minlength=MONTHS)
-        quarters = months // 3
-        self.per_quarter[0] += np.bincount(quarters, minlength=QUARTERS)
-        for row, name in enumerate(self.grounds, start=1):
-            raised = pc.fill_null(batch.column(name).filter(dated), False)
-            chosen = raised.to_numpy(zero_copy_only=False)
-            self.per_quarter[row] += np.bincount(quarters[chosen], minlength=QUARTERS)
+        self.per_quarter += counts_per_period(batch, self.grounds, months // 3, QUARTERS)
         self.observe_centers(batch.column("art_unit"))
 
     def month_counts(self, code: str) -> np.ndarray:
