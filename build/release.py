@@ -12,7 +12,13 @@ from ptoffact_build.buildid import build_id, data_id, parquet_metadata
 from ptoffact_build.check.keys import spill_into
 from ptoffact_build.describe.card import build_description, render_card, split_sizes
 from ptoffact_build.describe.datapackage import release_datapackage
-from ptoffact_build.describe.plots import IMAGES, Plot, draw_figures, figure_data
+from ptoffact_build.describe.plots import (
+    IMAGES,
+    Plot,
+    draw_figures,
+    figure_data,
+    per_mail_year,
+)
 from ptoffact_build.describe.report import SourceRecord, report_json, source_records
 from ptoffact_build.errors import DataInvalid
 from ptoffact_build.jsonfile import write_json
@@ -135,8 +141,7 @@ def finish_release(
 ) -> None:
     """Write the tables, the report, the card, the datapackage and SHA256SUMS (last: it covers
     every other file); put the release in place."""
-    per_year = result.tables["office_actions"].statistics.get("per_mail_year", [])
-    figures = pool("figures").submit(draw_timed, work / IMAGES, result, per_year)
+    figures = pool("figures").submit(draw_timed, work / IMAGES, result)
     try:  # the figures are drawn while the writers finish
         closed = close_tables(sinks, result, progress)
     finally:  # they draw into the scratch folder, which a failure removes
@@ -160,10 +165,10 @@ def finish_release(
     swap_into_place(work, out)
 
 
-def draw_timed(folder: Path, result: RunResult, per_year: list) -> list[Plot]:
+def draw_timed(folder: Path, result: RunResult) -> list[Plot]:
     """The card's figures, drawn on a worker thread."""
     with result.watch.stage("figures (worker thread)"):
-        return draw_figures(folder, figure_data(result), per_year)
+        return draw_figures(folder, figure_data(result), per_mail_year(result))
 
 
 def close_tables(

@@ -84,6 +84,11 @@ class Plot:
         return f"{IMAGES}/{self.name}.png"
 
 
+def per_mail_year(result: RunResult) -> list[dict[str, Any]]:
+    """The office actions' per-year rows of the statistics (none when they were not kept)."""
+    return result.tables["office_actions"].statistics.get("per_mail_year", [])
+
+
 def figure_data(result: RunResult) -> dict[str, Any]:
     """The aggregates the figures draw, as the report's ``statistics`` holds them."""
     actions = result.tables["office_actions"].statistics

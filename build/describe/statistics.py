@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ptoffact_build.check.statistics import GROUNDS, PARSING_FLAGS, SKETCH_SIZE
-from ptoffact_build.describe.plots import figure_data
+from ptoffact_build.describe.plots import figure_data, per_mail_year
 from ptoffact_build.pipeline import RunResult
 from ptoffact_build.schema import TABLES, load_schema
 
@@ -95,7 +95,7 @@ def statistics_json(result: RunResult) -> dict[str, Any]:
     """The ``statistics`` block of ``validation_report.json``."""
     return {
         "overview": overview(result),
-        "per_mail_year": result.tables["office_actions"].statistics.get("per_mail_year", []),
+        "per_mail_year": per_mail_year(result),
         "joins": joins(result),
         "figures": figure_data(result),
         "columns": {t: column_profiles(result, t) for t in TABLES},
@@ -154,7 +154,7 @@ def per_year_section(result: RunResult) -> list[str]:
         "| year | actions | " + " | ".join(f"`{n}`" for n in names) + " |",
         "|---|---|" + "---|" * len(names),
     ]
-    rows = result.tables["office_actions"].statistics.get("per_mail_year", [])
+    rows = per_mail_year(result)
     for row in rows:
         total = row["office_actions"]
         cells = [percent(row[n], total) for n in names]
