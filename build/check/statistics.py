@@ -48,6 +48,8 @@ PROBE_ROWS = 1000  # a batch whose first rows hold more distinct values is not c
 KEY_MEMORY_ROWS = 1_000_000  # 8 MB of hashes per counter in memory before spilling
 TRIPLE = ("ifw_number", "action_type", "action_subtype")
 PER_KEY = {"rejections": "ifw_number", "citations": "app_id"}  # rows counted per key
+# where each table's per-key counts go in its summary
+PER_KEY_SUMMARY = {"rejections": "rejections_per_action", "citations": "citations_per_application"}
 
 
 @dataclass
@@ -367,10 +369,10 @@ class BuildStatistics:
         elif table == "rejections":
             per_action = self.rejections_per_action.counts()
             self.repeated_triples = self.rejection_triples.counts()
-            found["rejections_per_action"] = key_summary(per_action)
+            found[PER_KEY_SUMMARY[table]] = key_summary(per_action)
             found["rows_with_action"] = self.rejections_with_action
         elif table == "citations":
-            found["citations_per_application"] = key_summary(self.citations_per_app.counts())
+            found[PER_KEY_SUMMARY[table]] = key_summary(self.citations_per_app.counts())
             found["rows_multiplied_by_rejection_join"] = self.citations_multiplied
             found["rows_added_by_rejection_join"] = self.citation_rows_added
             found["rows_with_action_type_but_no_subtype"] = self.citations_without_subtype

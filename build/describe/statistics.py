@@ -9,10 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ptoffact_build.check.statistics import GROUNDS, PARSING_FLAGS, SKETCH_SIZE
+from ptoffact_build.check.statistics import (
+    GROUNDS,
+    PARSING_FLAGS,
+    PER_KEY,
+    PER_KEY_SUMMARY,
+    SKETCH_SIZE,
+    unique_column,
+)
 from ptoffact_build.describe.plots import figure_data, per_mail_year
 from ptoffact_build.pipeline import RunResult
-from ptoffact_build.schema import TABLES, load_schema
+from ptoffact_build.schema import TABLES
 
 
 def share(part: int, whole: int) -> float | None:
@@ -68,14 +75,12 @@ def exact_distinct(result: RunResult, table: str) -> dict[str, int]:
     primary key (a value per row), the values later tables look up, the keys counted per row."""
     found = result.tables[table]
     known = dict(found.distinct)
-    key = load_schema(table).primary_key
-    if len(key) == 1:
-        known[key[0]] = found.rows_valid
-    per_key = {"rejections": ("ifw_number", "rejections_per_action")}
-    per_key["citations"] = ("app_id", "citations_per_application")
-    if table in per_key:
-        column, name = per_key[table]
-        counted = found.statistics.get(name) or {}
+    unique = unique_column(table)
+    if unique is not None:
+        known[unique] = found.rows_valid
+    if table in PER_KEY:
+        column = PER_KEY[table]
+        counted = found.statistics.get(PER_KEY_SUMMARY[table]) or {}
         nulls = found.statistics.get("columns", {}).get(column, {}).get("null")
         if nulls == 0 and "keys" in counted:  # a NULL would have been counted as a key
             known[column] = counted["keys"]
