@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -41,6 +41,7 @@ from ptoffact_build.schema import TABLES, TableSchema, load_schema
 from ptoffact_build.stopwatch import Stopwatch
 
 POLICIES = ("fail", "quarantine")
+T = TypeVar("T")
 CASCADE_NOTE = "the referenced row was quarantined"
 
 
@@ -58,7 +59,17 @@ class TableSink(Protocol):
         self, file: str, rows: pa.Array, reasons: pa.Array, text: pa.RecordBatch
     ) -> None: ...
 
-    def table_done(self, watch: Stopwatch) -> None: ...
+    def table_done(self, watch: Stopwatch, feed: RowFeed | None = None) -> None: ...
+
+
+class RowFeed(Protocol):
+    """Something shown each valid row as the sink writes it, in the order written."""
+
+    def observe(self, batches: list[pa.RecordBatch]) -> None:
+        """The next rows written (a run of batches, some MB together)."""
+
+    def finish(self) -> None:
+        """After the last batch (on the thread that wrote it)."""
 
 
 @dataclass
@@ -210,7 +221,13 @@ class TableRun:
     def timed_statistics(self, typed: pa.RecordBatch) -> None:
         assert self.statistics is not None  # only submitted when there are statistics
         with self.watch.stage("statistics (worker thread)"):
-            self.statistics.observe(self.schema.name, typed)
+            self.statistics.observe_checked(self.schema.name, typed)
+
+    def written_statistics(self) -> WrittenStatistics | None:
+        """What the sink shows the rows it writes: the rest of the statistics."""
+        if self.statistics is None:
+            return None
+        return WrittenStatistics(self.statistics, self.result, self.watch)
 
     def cascade(self, typed: pa.RecordBatch) -> np.ndarray:
         """Rows whose reference exists but whose referenced row was quarantined."""
@@ -241,7 +258,7 @@ class TableRun:
         with self.watch.stage("quirks"):
             self.result.quirks = self.quirks.summary()
             if self.statistics is not None:
-                self.result.statistics = self.statistics.summary(self.schema.name)
+                self.result.statistics = self.statistics.checked_summary(self.schema.name)
 
     def share(self) -> None:
         """Index what later tables look up in this table (None for an unreadable one)."""
@@ -284,15 +301,17 @@ def needs_of_later_tables(table: str) -> Needs:
 
 @dataclass
 class InOrder:
-    """Work on one worker thread (the pool ``name``) while the next batch is checked: one
-    batch at a time, in order, each submission waiting first for the one before."""
+    """Work on one worker thread (the pool ``name``) while the next batch is checked (or
+    written): one batch at a time, in order, each submission waiting first for the one
+    before (that wait is the stage ``waiting``, by default "wait for <name>")."""
 
     name: str
     watch: Stopwatch
     pending: Future | None = None
+    waiting: str = ""
 
-    def submit(self, work: Callable[[pa.RecordBatch], None], batch: pa.RecordBatch) -> None:
-        with self.watch.stage(f"wait for {self.name}"):
+    def submit(self, work: Callable[[T], None], batch: T) -> None:
+        with self.watch.stage(self.waiting or f"wait for {self.name}"):
             self.wait()
         self.pending = pool(self.name).submit(work, batch)
 
@@ -300,6 +319,33 @@ class InOrder:
         """Until the last batch submitted is done (its error, if any, raised here)."""
         if self.pending is not None:
             self.pending.result()
+
+
+@dataclass
+class WrittenStatistics:
+    """The statistics measured on a table's rows as its writer writes them (in key order),
+    on the statistics' thread; their summary joins the table's result after the last row."""
+
+    statistics: BuildStatistics
+    result: TableResult
+    watch: Stopwatch
+    line: InOrder = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.line = InOrder("statistics", self.watch, waiting="write: wait for statistics")
+
+    def observe(self, batches: list[pa.RecordBatch]) -> None:
+        self.line.submit(self.timed_observe, batches)
+
+    def timed_observe(self, batches: list[pa.RecordBatch]) -> None:
+        with self.watch.stage("statistics of written rows (worker thread)"):
+            batch = pa.concat_batches(batches)  # one call per column for the whole run
+            self.statistics.observe_written(self.result.name, batch)
+
+    def finish(self) -> None:
+        self.line.wait()
+        with self.watch.stage("statistics of written rows: summary"):
+            self.result.statistics.update(self.statistics.written_summary(self.result.name))
 
 
 def quarantined_text(
@@ -404,7 +450,7 @@ def run_all_tables(
         worth_writing = policy == "quarantine" or log.total == 0
         publishable = not (result.unreadable or result.header_faulty)
         if sinks is not None and worth_writing and publishable:
-            sinks[table].table_done(watch)
+            sinks[table].table_done(watch, run.written_statistics())
         run.share()
         results[table] = result
     return RunResult(policy, results, log, watch, statistics=with_statistics)

@@ -24,6 +24,7 @@ from ptoffact_build.write.scratch import make_scratch, remove_scratch
 
 NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
 HASH_SEED = 0x5EED
+CACHED_HASHES = 1 << 16  # 512 KiB of sorted hashes: searched without sorting the queries
 BUCKET_BITS = 4  # DuplicateCounter keeps hashes in 16 buckets by their top bits
 DUPLICATE_MEMORY_ROWS = 8_000_000  # 64 MB of hashes in memory before spilling to disk
 _spill_folder: Path | None = None  # where counters made now spill (see spill_into)
@@ -164,7 +165,10 @@ def joined(indexes: list[KeyIndex]) -> KeyIndex:
 
 def sorted_search(sorted_hashes: np.ndarray, hashed: np.ndarray) -> np.ndarray:
     """``np.searchsorted`` of ``hashed``, done in ascending order (several times faster on
-    large arrays: each search starts where the last ended, in cache)."""
+    large arrays: each search starts where the last ended, in cache). A small array stays
+    in cache anyway, so its searches need no sorting."""
+    if len(sorted_hashes) <= CACHED_HASHES:
+        return np.searchsorted(sorted_hashes, hashed)
     order = np.argsort(hashed)
     position = np.empty(len(hashed), np.int64)
     position[order] = np.searchsorted(sorted_hashes, hashed[order])

@@ -1,7 +1,15 @@
 """Statistics of the validated rows, kept as small aggregates while the rows pass.
 
-They see the same typed batches as the quirk measures, on a worker thread of their own
-(``pool("statistics")``) while the next batch is checked: no second read of the data.
+Each valid row is seen twice on its one way through the build, on a worker thread of the
+statistics' own (``pool("statistics")``), never by reading anything back:
+
+- as it is checked (:meth:`BuildStatistics.observe_checked`), the counts the figures draw
+  (per mail year, month and quarter, technology centers, citation sources), so the figures
+  can be drawn while the last table is still being written;
+- as its table's writer writes it, in key order (:meth:`BuildStatistics.observe_written`),
+  the column profiles, per-key counts and join measures. For the last table that is after
+  every table was checked, when the writer alone keeps one core busy.
+
 Memory stays bounded at full scale: counters keyed by year or by a small vocabulary, a
 k-minimum-values sketch per column for distinct counts, and per-key counts (rejections per
 action, citations per application, repeated rejection triples) kept as 64-bit hashes that
@@ -79,13 +87,11 @@ class DistinctSketch:
         return round((SKETCH_SIZE - 1) / fraction), False
 
 
-def value_hashes(column: pa.Array, hashed: np.ndarray | None = None) -> np.ndarray:
+def value_hashes(column: pa.Array) -> np.ndarray:
     """A well-spread 64-bit hash of each non-null value. Text is hashed by Polars (already
-    well spread); ``hashed`` is the column's :func:`hash_strings`, when already made."""
+    well spread)."""
     if pa.types.is_string(column.type):
-        if hashed is None:
-            return hash_strings(column.drop_null())
-        return hashed[to_mask(pc.is_valid(column))] if column.null_count else hashed
+        return hash_strings(column.drop_null())
     present = column.drop_null()
     if pa.types.is_date(present.type):
         present = pc.cast(present, pa.int32())
@@ -108,7 +114,8 @@ class ColumnProfile:
 
     While the vocabulary is small its counts give the minimum and maximum too; past it, each
     batch's are taken and its values' hashes feed the sketch. A ``unique`` column (a one-column
-    primary key) has as many distinct values as values, so it needs neither.
+    primary key) has as many distinct values as values, so it needs neither; nor does a
+    ``counted`` one, whose keys are counted exactly elsewhere (:data:`PER_KEY`).
     """
 
     nulls: int = 0
@@ -118,13 +125,14 @@ class ColumnProfile:
     values: Counter | None = field(default_factory=Counter)  # None once past the limit
     unique: bool = False
     present: int = 0  # non-null values
+    counted: bool = False
 
     def __post_init__(self) -> None:
-        if self.unique:
+        if self.unique or self.counted:
             self.values = None
 
-    def observe(self, column: pa.Array, hashed: np.ndarray | None = None) -> None:
-        """Count a batch's column (``hashed``: its :func:`hash_strings`, when made)."""
+    def observe(self, column: pa.Array) -> None:
+        """Count a batch's column."""
         self.nulls += column.null_count
         self.present += len(column) - column.null_count
         if len(column) == column.null_count:
@@ -134,9 +142,9 @@ class ColumnProfile:
             if self.values is not None:
                 return
         else:
-            unsketched = not self.unique
+            unsketched = not (self.unique or self.counted)
         if unsketched and self.sketch.full:
-            self.sketch.add(value_hashes(column, hashed))
+            self.sketch.add(value_hashes(column))
         elif unsketched:  # few values so far: hash each distinct one once
             self.sketch.add(value_hashes(pc.unique(column)))
         self.widen(*(s.as_py() for s in pc.min_max(column).values()))
@@ -177,9 +185,12 @@ class ColumnProfile:
         self.values = None
 
     def summary(self) -> dict[str, Any]:
+        distinct: int | None
         distinct, exact = self.sketch.result()
         if self.unique:
             distinct, exact = self.present, True
+        elif self.counted:  # the table's summary has the count
+            distinct, exact = None, False
         elif self.values is not None:  # the sketch was never fed
             distinct, exact = len(self.values), True
             if self.values:
@@ -250,6 +261,52 @@ class KeyCounter(DuplicateCounter):
         return KeyCounts(np.asarray(histogram), keys[order], np.concatenate(repeats)[order])
 
 
+@dataclass
+class RunCounter:
+    """How many rows each key has, for rows that come grouped by key (as the writer writes
+    them: in key order, so every row of a key follows the one before): the lengths of the
+    runs of equal values. NULL is one key, as for :class:`KeyCounter`. Exact, with no
+    hashing and memory for one histogram."""
+
+    histogram: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    last: Any = None  # the value of the run still open
+    open_rows: int = 0  # its rows so far (0: no run open)
+
+    def add(self, column: pa.Array) -> None:
+        if len(column) == 0:
+            return
+        starts = np.flatnonzero(~same_as_previous(column)) + 1
+        lengths = np.diff(np.concatenate([[0], starts, [len(column)]]))
+        if self.open_rows and column[0].as_py() == self.last:
+            lengths[0] += self.open_rows
+        elif self.open_rows:
+            self.count([self.open_rows])
+        self.count(lengths[:-1])
+        self.open_rows, self.last = int(lengths[-1]), column[len(column) - 1].as_py()
+
+    def count(self, lengths: Any) -> None:
+        found = np.bincount(np.asarray(lengths, np.int64))
+        if len(found) > len(self.histogram):
+            self.histogram = np.pad(self.histogram, (0, len(found) - len(self.histogram)))
+        self.histogram[: len(found)] += found
+
+    def counts(self) -> KeyCounts:
+        if self.open_rows:
+            self.count([self.open_rows])
+            self.open_rows = 0
+        nothing = np.empty(0, np.uint64)
+        return KeyCounts(self.histogram, nothing, np.empty(0, np.int64))
+
+
+def same_as_previous(column: pa.Array) -> np.ndarray:
+    """For each value but the first, whether it equals the one before (two NULLs do)."""
+    later, earlier = column.slice(1), column.slice(0, len(column) - 1)
+    same = pc.equal(later, earlier)
+    if column.null_count:
+        same = pc.or_(pc.fill_null(same, False), pc.and_(pc.is_null(later), pc.is_null(earlier)))
+    return to_mask(same)
+
+
 def bucket_counts(hashes: np.ndarray, keep_repeated: bool) -> tuple[np.ndarray, ...]:
     """The histogram of one bucket's key counts, and its repeated keys with their counts."""
     if len(hashes) == 0:
@@ -295,7 +352,8 @@ class OfficeActionStatistics:
 
 @dataclass
 class BuildStatistics:
-    """The statistics of every table, fed each table's valid batches in order."""
+    """The statistics of every table, fed each table's valid batches as they are checked
+    (in source order) and as they are written (in key order)."""
 
     shared: References
     profiles: dict[str, dict[str, ColumnProfile]] = field(default_factory=dict)
@@ -304,45 +362,44 @@ class BuildStatistics:
     citation_sources: CitationSources = field(default_factory=CitationSources)
     rejections_per_action: KeyCounter = field(default_factory=KeyCounter)
     rejection_triples: KeyCounter = field(default_factory=lambda: KeyCounter(keep_repeated=True))
-    citations_per_app: KeyCounter = field(default_factory=KeyCounter)
+    citations_per_app: RunCounter = field(default_factory=RunCounter)  # written in app_id order
     repeated_triples: KeyCounts | None = None
     rejections_with_action: int | None = 0  # None when office_actions was unreadable
     citations_multiplied: int = 0
     citation_rows_added: int = 0
     citations_without_subtype: int = 0  # an action_type but a NULL action_subtype
 
-    def observe(self, table: str, batch: pa.RecordBatch) -> None:
-        # the per-key column is hashed once, for its profile and its key counter
-        key = PER_KEY.get(table)
-        hashed = {key: hash_strings(batch.column(key))} if key else {}
-        profiles = self.profiles.setdefault(table, {})
-        unique = unique_column(table)
-        for name in batch.schema.names:
-            if name not in profiles:
-                profiles[name] = ColumnProfile(unique=name == unique)
-            profiles[name].observe(batch.column(name), hashed.get(name))
+    def observe_checked(self, table: str, batch: pa.RecordBatch) -> None:
+        """Count what the figures draw, as a batch is checked."""
         if table == "office_actions":
             self.office_actions.observe(batch)
             self.timeline.observe(batch)
-        elif table == "rejections":
-            self.observe_rejections(batch, hashed["ifw_number"])
         elif table == "citations":
-            self.observe_citations(batch, hashed["app_id"])
             self.citation_sources.observe(batch)
 
-    def observe_rejections(self, batch: pa.RecordBatch, ifw_hashes: np.ndarray) -> None:
-        ifw = batch.column("ifw_number")
-        self.rejections_per_action.add_hashes(ifw_hashes)
-        self.rejection_triples.add(*(batch.column(name) for name in TRIPLE))
-        actions = self.shared.keys.get("office_actions")
-        if actions is None or self.rejections_with_action is None:
-            self.rejections_with_action = None
-        else:
-            found = actions.contains_hashed(ifw, ifw_hashes, exact=False)
-            self.rejections_with_action += int(found.sum())
+    def observe_written(self, table: str, batch: pa.RecordBatch) -> None:
+        """Profile the columns and count keys and joins, as a batch is written."""
+        profiles = self.profiles.setdefault(table, {})
+        unique, counted = unique_column(table), PER_KEY.get(table)
+        for name in batch.schema.names:
+            if name not in profiles:
+                profiles[name] = ColumnProfile(unique=name == unique, counted=name == counted)
+            profiles[name].observe(batch.column(name))
+        if table == "rejections":
+            self.observe_rejections(batch)
+        elif table == "citations":
+            self.observe_citations(batch)
 
-    def observe_citations(self, batch: pa.RecordBatch, app_hashes: np.ndarray) -> None:
-        self.citations_per_app.add_hashes(app_hashes)
+    def observe_rejections(self, batch: pa.RecordBatch) -> None:
+        self.rejections_per_action.add_hashes(hash_strings(batch.column("ifw_number")))
+        self.rejection_triples.add(*(batch.column(name) for name in TRIPLE))
+        if self.shared.keys.get("office_actions") is None or self.rejections_with_action is None:
+            self.rejections_with_action = None  # office_actions was unreadable
+        else:  # each valid row's ifw_number passed the foreign-key check against it
+            self.rejections_with_action += batch.num_rows - batch.column("ifw_number").null_count
+
+    def observe_citations(self, batch: pa.RecordBatch) -> None:
+        self.citations_per_app.add(batch.column("app_id"))
         typed = pc.is_valid(batch.column("action_type"))
         no_subtype = pc.and_(typed, pc.is_null(batch.column("action_subtype")))
         self.citations_without_subtype += int(pc.sum(no_subtype).as_py() or 0)
@@ -358,15 +415,20 @@ class BuildStatistics:
         self.citations_multiplied += int(hit.sum())
         self.citation_rows_added += int((triples.repeats[position[hit]] - 1).sum())
 
-    def summary(self, table: str) -> dict[str, Any]:
-        """A table's statistics, once its last batch was observed."""
+    def checked_summary(self, table: str) -> dict[str, Any]:
+        """What :meth:`observe_checked` found in a table, once its last batch was checked."""
+        if table == "office_actions":
+            return {**self.office_actions.summary(), **self.timeline.summary()}
+        if table == "citations":
+            return self.citation_sources.summary()
+        return {}
+
+    def written_summary(self, table: str) -> dict[str, Any]:
+        """What :meth:`observe_written` found in a table, once its last batch was written."""
         found: dict[str, Any] = {
             "columns": {n: p.summary() for n, p in self.profiles.get(table, {}).items()}
         }
-        if table == "office_actions":
-            found.update(self.office_actions.summary())
-            found.update(self.timeline.summary())
-        elif table == "rejections":
+        if table == "rejections":
             per_action = self.rejections_per_action.counts()
             self.repeated_triples = self.rejection_triples.counts()
             found[PER_KEY_SUMMARY[table]] = key_summary(per_action)
@@ -376,7 +438,6 @@ class BuildStatistics:
             found["rows_multiplied_by_rejection_join"] = self.citations_multiplied
             found["rows_added_by_rejection_join"] = self.citation_rows_added
             found["rows_with_action_type_but_no_subtype"] = self.citations_without_subtype
-            found.update(self.citation_sources.summary())
         return found
 
 

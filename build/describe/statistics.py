@@ -82,8 +82,8 @@ def exact_distinct(result: RunResult, table: str) -> dict[str, int]:
         column = PER_KEY[table]
         counted = found.statistics.get(PER_KEY_SUMMARY[table]) or {}
         nulls = found.statistics.get("columns", {}).get(column, {}).get("null")
-        if nulls == 0 and "keys" in counted:  # a NULL would have been counted as a key
-            known[column] = counted["keys"]
+        if nulls is not None and "keys" in counted:  # NULL was counted as one key
+            known[column] = counted["keys"] - (1 if nulls else 0)
     return known
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -20,6 +21,9 @@ from ptoffact_build.write.parquet import ROW_GROUP_BYTES, SHARD_BYTES, ParquetSh
 from ptoffact_build.write.quarantine import QuarantineCsv
 from ptoffact_build.write.sort import SORT_KEYS, BucketSorter
 from ptoffact_build.write.zip_copy import ZipMember, copy_member
+
+if TYPE_CHECKING:
+    from ptoffact_build.pipeline import RowFeed
 
 SPILL = ".spill"  # the build's scratch files, inside its scratch folder
 # The sort may run ahead of the Parquet writer by up to AHEAD_RUNS runs of RUN_BYTES, so it
@@ -72,6 +76,7 @@ class ReleaseSink:
     copying: Future | None = None  # copying it, started with the table's first rows
     rows: int = 0
     ahead_runs: int = 1  # AHEAD_RUNS where the writer has the machine to itself (the last table)
+    feed: RowFeed | None = None  # shown each row as it is written (see :meth:`table_done`)
 
     def __post_init__(self) -> None:
         schema = load_schema(self.table).arrow
@@ -98,12 +103,14 @@ class ReleaseSink:
     ) -> None:
         self.held.write(file, rows, reasons, text)
 
-    def table_done(self, watch: Stopwatch) -> None:
-        """Start writing the table while the next one is checked.
+    def table_done(self, watch: Stopwatch, feed: RowFeed | None = None) -> None:
+        """Start writing the table while the next one is checked; ``feed`` is shown each
+        row as it is written.
 
         The future is ours, made before the work is queued: even when Ctrl-C interrupts
         ``submit`` after the writer thread has started, :meth:`settle` can wait for it.
         """
+        self.feed = feed
         self.closing = Future()
         closer_pool().submit(run_into, self.closing, lambda: self.timed_close(watch))
 
@@ -148,6 +155,8 @@ class ReleaseSink:
         csv_pool = pool("csv")
         pending = None
         for run in prefetch(runs_of(self.sorter.sorted_batches()), self.ahead_runs):
+            if self.feed is not None:
+                self.feed.observe(run)
             for batch in run:  # sorted ahead while a row group is encoded
                 if self.stop.is_set():
                     raise Stopped(self.table)
@@ -158,6 +167,8 @@ class ReleaseSink:
                 self.parquet.write(batch)
         if pending is not None:
             pending.result()
+        if self.feed is not None:
+            self.feed.finish()
         shards = self.parquet.close()
         csv = record_of(self.csv.path, self.rows) if copied else self.csv.close()
         return TableFiles(shards, csv, self.held.close(), self.parquet.arrow_bytes)
