@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterable
-from concurrent.futures import wait
 from pathlib import Path
 
 from ptoffact_build.allocators import use_lean_allocators
@@ -12,18 +11,13 @@ from ptoffact_build.buildid import build_id, data_id, parquet_metadata
 from ptoffact_build.check.keys import spill_into
 from ptoffact_build.describe.card import build_description, render_card, split_sizes
 from ptoffact_build.describe.datapackage import release_datapackage
-from ptoffact_build.describe.plots import (
-    IMAGES,
-    Plot,
-    draw_figures,
-    figure_data,
-    per_mail_year,
-)
+from ptoffact_build.describe.figure_process import FigureProcess
+from ptoffact_build.describe.plots import IMAGES, figure_data, per_mail_year
 from ptoffact_build.describe.report import SourceRecord, report_json, source_records
 from ptoffact_build.errors import DataInvalid
 from ptoffact_build.jsonfile import write_json
 from ptoffact_build.pipeline import RunResult, run_tables
-from ptoffact_build.pools import pool, worker_pools
+from ptoffact_build.pools import worker_pools
 from ptoffact_build.progress import RowProgress
 from ptoffact_build.read.csv_reader import DEFAULT_CHUNK_BYTES
 from ptoffact_build.read.sources import SourceFile
@@ -141,12 +135,13 @@ def finish_release(
 ) -> None:
     """Write the tables, the report, the card, the datapackage and SHA256SUMS (last: it covers
     every other file); put the release in place."""
-    figures = pool("figures").submit(draw_timed, work / IMAGES, result)
-    try:  # the figures are drawn while the writers finish
-        closed = close_tables(sinks, result, progress)
-    finally:  # they draw into the scratch folder, which a failure removes
-        wait([figures])
-    plots = figures.result()
+    with result.watch.stage("figures (separate process)"):  # from its start to its result
+        figures = FigureProcess(work / IMAGES, figure_data(result), per_mail_year(result))
+        try:  # the figures are drawn while the writers finish
+            closed = close_tables(sinks, result, progress)
+            plots = figures.result()
+        finally:  # it draws into the scratch folder, which a failure removes
+            figures.stop()
     remove_scratch_files(work / SPILL)
     progress.note("writing the dataset card and datapackage.json")
     report = report_json(result, records)  # after writing: its timings are complete
@@ -163,12 +158,6 @@ def finish_release(
     write_json(work / RELEASE_MARK, package)
     write_sums(work, skip=[SCRATCH_MARK])  # the marker goes when the release is put in place
     swap_into_place(work, out)
-
-
-def draw_timed(folder: Path, result: RunResult) -> list[Plot]:
-    """The card's figures, drawn on a worker thread."""
-    with result.watch.stage("figures (worker thread)"):
-        return draw_figures(folder, figure_data(result), per_mail_year(result))
 
 
 def close_tables(

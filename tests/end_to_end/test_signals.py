@@ -49,7 +49,6 @@ POOLS = [
     "ptoffact-hashes",
     "ptoffact-writer",
     "ptoffact-copy",
-    "ptoffact-figures",
     "ptoffact-csv",
 ]
 
