@@ -258,6 +258,7 @@ class TableRun:
         with self.watch.stage("quirks"):
             self.result.quirks = self.quirks.summary()
             if self.statistics is not None:
+                self.statistics.take_from_quirks(self.quirks)
                 self.result.statistics = self.statistics.checked_summary(self.schema.name)
 
     def share(self) -> None:

@@ -12,7 +12,7 @@ from ptoffact_build.check.keys import spill_into
 from ptoffact_build.describe.card import build_description, render_card, split_sizes
 from ptoffact_build.describe.datapackage import release_datapackage
 from ptoffact_build.describe.figure_process import FigureProcess
-from ptoffact_build.describe.plots import IMAGES, figure_data, per_mail_year
+from ptoffact_build.describe.plots import IMAGES, Plot, figure_data, per_mail_year
 from ptoffact_build.describe.report import SourceRecord, report_json, source_records
 from ptoffact_build.errors import DataInvalid
 from ptoffact_build.jsonfile import write_json
@@ -135,13 +135,11 @@ def finish_release(
 ) -> None:
     """Write the tables, the report, the card, the datapackage and SHA256SUMS (last: it covers
     every other file); put the release in place."""
-    with result.watch.stage("figures (separate process)"):  # from its start to its result
-        figures = FigureProcess(work / IMAGES, figure_data(result), per_mail_year(result))
-        try:  # the figures are drawn while the writers finish
-            closed = close_tables(sinks, result, progress)
-            plots = figures.result()
-        finally:  # it draws into the scratch folder, which a failure removes
-            figures.stop()
+    plots: list[Plot] = []
+    if not result.statistics:  # nothing to draw
+        closed = close_tables(sinks, result, progress)
+    else:
+        closed, plots = close_tables_drawing_figures(work, sinks, result, progress)
     remove_scratch_files(work / SPILL)
     progress.note("writing the dataset card and datapackage.json")
     report = report_json(result, records)  # after writing: its timings are complete
@@ -158,6 +156,19 @@ def finish_release(
     write_json(work / RELEASE_MARK, package)
     write_sums(work, skip=[SCRATCH_MARK])  # the marker goes when the release is put in place
     swap_into_place(work, out)
+
+
+def close_tables_drawing_figures(
+    work: Path, sinks: dict[str, ReleaseSink], result: RunResult, progress: RowProgress
+) -> tuple[dict[str, TableFiles], list[Plot]]:
+    """Wait for the writers while a child process draws the figures into ``work``."""
+    with result.watch.stage("figures (separate process)"):  # from its start to its result
+        figures = FigureProcess(work / IMAGES, figure_data(result), per_mail_year(result))
+        try:  # the figures are drawn while the writers finish
+            closed = close_tables(sinks, result, progress)
+            return closed, figures.result()
+        finally:  # it draws into the scratch folder, which a failure removes
+            figures.stop()
 
 
 def close_tables(

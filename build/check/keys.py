@@ -288,3 +288,61 @@ def rows_in_groups(hashes: np.ndarray) -> int:
     in_group[1:] |= same
     in_group[:-1] |= same
     return int(in_group.sum())
+
+
+@dataclass
+class KeyCounts:
+    """How many keys occur once, twice, ... (a histogram), and the keys that repeat."""
+
+    histogram: np.ndarray  # histogram[k] = keys occurring k times
+    repeated: np.ndarray  # sorted hashes of the keys occurring more than once
+    repeats: np.ndarray  # how often each of those occurs
+
+    def median(self) -> float | None:
+        keys = int(self.histogram.sum())
+        if keys == 0:
+            return None
+        cumulative = np.cumsum(self.histogram)
+        lower = int(np.searchsorted(cumulative, (keys - 1) // 2 + 1))
+        upper = int(np.searchsorted(cumulative, keys // 2 + 1))
+        return (lower + upper) / 2
+
+    def mean(self) -> float | None:
+        keys = int(self.histogram.sum())
+        rows = int((self.histogram * np.arange(len(self.histogram))).sum())
+        return rows / keys if keys else None
+
+
+@dataclass
+class KeyCounter(DuplicateCounter):
+    """A duplicate counter that also tells how often each key occurs (and, with
+    ``keep_repeated``, which keys repeat)."""
+
+    keep_repeated: bool = False
+
+    def counts(self) -> KeyCounts:
+        parts = pool("hashes", 2).map(
+            lambda b: bucket_counts(self.bucket(b), self.keep_repeated), range(1 << BUCKET_BITS)
+        )
+        histograms, repeated, repeats = zip(*parts, strict=True)
+        self.buckets = [[] for _ in range(1 << BUCKET_BITS)]  # counted: free the memory
+        self.held = 0
+        if self.scratch is not None:
+            remove_scratch(self.scratch)
+            self.scratch = None
+        width = max(len(h) for h in histograms)
+        histogram = sum(np.pad(h, (0, width - len(h))) for h in histograms)
+        keys = np.concatenate(repeated)
+        order = np.argsort(keys)
+        return KeyCounts(np.asarray(histogram), keys[order], np.concatenate(repeats)[order])
+
+
+def bucket_counts(hashes: np.ndarray, keep_repeated: bool) -> tuple[np.ndarray, ...]:
+    """The histogram of one bucket's key counts, and its repeated keys with their counts."""
+    if len(hashes) == 0:
+        return np.zeros(1, np.int64), hashes, np.empty(0, np.int64)
+    hashes.sort()
+    starts = np.flatnonzero(np.concatenate([[True], hashes[1:] != hashes[:-1]]))
+    sizes = np.diff(np.append(starts, len(hashes)))
+    many = sizes > 1 if keep_repeated else np.zeros(len(sizes), bool)
+    return np.bincount(sizes), hashes[starts[many]], sizes[many]

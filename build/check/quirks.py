@@ -16,12 +16,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ptoffact_build.check.keys import DuplicateCounter, KeyIndex, mix
+from ptoffact_build.check.keys import DuplicateCounter, KeyCounter, KeyCounts, KeyIndex, mix
 from ptoffact_build.check.references import Lookup
 
 CLAIM_LIST = r"^[0-9]+(,[0-9]+)*$"
 DAY_OFFSET = 1 << 19  # days since 1970 fit in 20 bits from about 400 BC to AD 3400
 VOCABULARY_LIMIT = 50
+TRIPLE = ("ifw_number", "action_type", "action_subtype")  # what a citation's rejection is
 
 
 def value_counts(column: pa.Array) -> Counter:
@@ -128,11 +129,15 @@ class OfficeActionQuirks:
 
 @dataclass
 class RejectionQuirks:
-    """Vocabularies of action_type and action_subtype, colliding triples, odd claim lists."""
+    """Vocabularies of action_type and action_subtype, colliding triples, odd claim lists.
+
+    The triples that repeat, with how often, stay in ``repeated`` after :meth:`summary`: the
+    card's statistics join the citations on them."""
 
     action_types: Counter = field(default_factory=Counter)
     action_subtypes: Counter = field(default_factory=Counter)
-    triples: DuplicateCounter = field(default_factory=DuplicateCounter)
+    triples: KeyCounter = field(default_factory=lambda: KeyCounter(keep_repeated=True))
+    repeated: KeyCounts | None = None
     claims_empty: int = 0
     claims_irregular: int = 0
     lookups: ClassVar[dict[str, Lookup]] = {}
@@ -141,7 +146,7 @@ class RejectionQuirks:
         kind, subtype = batch.column("action_type"), batch.column("action_subtype")
         self.action_types += value_counts(kind)
         self.action_subtypes += value_counts(subtype)
-        self.triples.add(batch.column("ifw_number"), kind, subtype)
+        self.triples.add(*(batch.column(name) for name in TRIPLE))
         claims = batch.column("claim_numbers")
         self.claims_empty += claims.null_count
         self.claims_irregular += count_true(
@@ -149,10 +154,11 @@ class RejectionQuirks:
         )
 
     def summary(self) -> dict:
+        self.repeated = self.triples.counts()
         return {
             "action_type": top(self.action_types),
             "action_subtype": top(self.action_subtypes),
-            "colliding_triple_rows": self.triples.result(),
+            "colliding_triple_rows": int(self.repeated.repeats.sum()),
             "claim_numbers_empty": self.claims_empty,
             "claim_numbers_not_a_plain_list": self.claims_irregular,
         }

@@ -28,13 +28,14 @@ import pyarrow.compute as pc
 
 from ptoffact_build.check.cells import to_mask
 from ptoffact_build.check.keys import (
-    BUCKET_BITS,
-    DuplicateCounter,
+    KeyCounter,
+    KeyCounts,
     hash_hits,
     hash_rows,
     hash_strings,
     mix,
 )
+from ptoffact_build.check.quirks import TRIPLE, QuirkMeasure, RejectionQuirks
 from ptoffact_build.check.references import References
 from ptoffact_build.check.timeline import (
     FIRST_YEAR,
@@ -43,9 +44,7 @@ from ptoffact_build.check.timeline import (
     OfficeActionTimeline,
     counts_per_period,
 )
-from ptoffact_build.pools import pool
 from ptoffact_build.schema import load_schema
-from ptoffact_build.write.scratch import remove_scratch
 
 GROUNDS = ("rejection_101", "rejection_102", "rejection_103", "rejection_112", "rejection_dp")
 PARSING_FLAGS = ("header_missing", "fp_missing", "rejection_fp_mismatch", "closing_missing")
@@ -54,7 +53,6 @@ TOP_VALUES = 10  # values listed for a small vocabulary
 VOCABULARY_LIMIT = 50  # a column with more distinct values gets no top values
 PROBE_ROWS = 1000  # a batch whose first rows hold more distinct values is not counted
 KEY_MEMORY_ROWS = 1_000_000  # 8 MB of hashes per counter in memory before spilling
-TRIPLE = ("ifw_number", "action_type", "action_subtype")
 PER_KEY = {"rejections": "ifw_number", "citations": "app_id"}  # rows counted per key
 # where each table's per-key counts go in its summary
 PER_KEY_SUMMARY = {"rejections": "rejections_per_action", "citations": "citations_per_application"}
@@ -214,54 +212,6 @@ def label(value: Any) -> str:
 
 
 @dataclass
-class KeyCounts:
-    """How many keys occur once, twice, ... (a histogram), and the keys that repeat."""
-
-    histogram: np.ndarray  # histogram[k] = keys occurring k times
-    repeated: np.ndarray  # sorted hashes of the keys occurring more than once
-    repeats: np.ndarray  # how often each of those occurs
-
-    def median(self) -> float | None:
-        keys = int(self.histogram.sum())
-        if keys == 0:
-            return None
-        cumulative = np.cumsum(self.histogram)
-        lower = int(np.searchsorted(cumulative, (keys - 1) // 2 + 1))
-        upper = int(np.searchsorted(cumulative, keys // 2 + 1))
-        return (lower + upper) / 2
-
-    def mean(self) -> float | None:
-        keys = int(self.histogram.sum())
-        rows = int((self.histogram * np.arange(len(self.histogram))).sum())
-        return rows / keys if keys else None
-
-
-@dataclass
-class KeyCounter(DuplicateCounter):
-    """A duplicate counter that also tells how often each key occurs (and, with
-    ``keep_repeated``, which keys repeat)."""
-
-    memory_rows: int = KEY_MEMORY_ROWS
-    keep_repeated: bool = False
-
-    def counts(self) -> KeyCounts:
-        parts = pool("hashes", 2).map(
-            lambda b: bucket_counts(self.bucket(b), self.keep_repeated), range(1 << BUCKET_BITS)
-        )
-        histograms, repeated, repeats = zip(*parts, strict=True)
-        self.buckets = [[] for _ in range(1 << BUCKET_BITS)]  # counted: free the memory
-        self.held = 0
-        if self.scratch is not None:
-            remove_scratch(self.scratch)
-            self.scratch = None
-        width = max(len(h) for h in histograms)
-        histogram = sum(np.pad(h, (0, width - len(h))) for h in histograms)
-        keys = np.concatenate(repeated)
-        order = np.argsort(keys)
-        return KeyCounts(np.asarray(histogram), keys[order], np.concatenate(repeats)[order])
-
-
-@dataclass
 class RunCounter:
     """How many rows each key has, for rows that come grouped by key (as the writer writes
     them: in key order, so every row of a key follows the one before): the lengths of the
@@ -307,17 +257,6 @@ def same_as_previous(column: pa.Array) -> np.ndarray:
     return to_mask(same)
 
 
-def bucket_counts(hashes: np.ndarray, keep_repeated: bool) -> tuple[np.ndarray, ...]:
-    """The histogram of one bucket's key counts, and its repeated keys with their counts."""
-    if len(hashes) == 0:
-        return np.zeros(1, np.int64), hashes, np.empty(0, np.int64)
-    hashes.sort()
-    starts = np.flatnonzero(np.concatenate([[True], hashes[1:] != hashes[:-1]]))
-    sizes = np.diff(np.append(starts, len(hashes)))
-    many = sizes > 1 if keep_repeated else np.zeros(len(sizes), bool)
-    return np.bincount(sizes), hashes[starts[many]], sizes[many]
-
-
 @dataclass
 class OfficeActionStatistics:
     """Actions and the share raising each ground or flag per mail year; art units; finals."""
@@ -360,10 +299,11 @@ class BuildStatistics:
     office_actions: OfficeActionStatistics = field(default_factory=OfficeActionStatistics)
     timeline: OfficeActionTimeline = field(default_factory=lambda: OfficeActionTimeline(GROUNDS))
     citation_sources: CitationSources = field(default_factory=CitationSources)
-    rejections_per_action: KeyCounter = field(default_factory=KeyCounter)
-    rejection_triples: KeyCounter = field(default_factory=lambda: KeyCounter(keep_repeated=True))
+    rejections_per_action: KeyCounter = field(
+        default_factory=lambda: KeyCounter(memory_rows=KEY_MEMORY_ROWS)
+    )
     citations_per_app: RunCounter = field(default_factory=RunCounter)  # written in app_id order
-    repeated_triples: KeyCounts | None = None
+    repeated_triples: KeyCounts | None = None  # counted by the rejections' quirk measures
     rejections_with_action: int | None = 0  # None when office_actions was unreadable
     citations_multiplied: int = 0
     citation_rows_added: int = 0
@@ -392,7 +332,6 @@ class BuildStatistics:
 
     def observe_rejections(self, batch: pa.RecordBatch) -> None:
         self.rejections_per_action.add_hashes(hash_strings(batch.column("ifw_number")))
-        self.rejection_triples.add(*(batch.column(name) for name in TRIPLE))
         if self.shared.keys.get("office_actions") is None or self.rejections_with_action is None:
             self.rejections_with_action = None  # office_actions was unreadable
         else:  # each valid row's ifw_number passed the foreign-key check against it
@@ -415,6 +354,12 @@ class BuildStatistics:
         self.citations_multiplied += int(hit.sum())
         self.citation_rows_added += int((triples.repeats[position[hit]] - 1).sum())
 
+    def take_from_quirks(self, quirks: QuirkMeasure) -> None:
+        """What a table's quirk measures counted that the statistics need too: the repeated
+        rejection triples (``colliding_triple_rows``), which the citations are joined on."""
+        if isinstance(quirks, RejectionQuirks):
+            self.repeated_triples = quirks.repeated
+
     def checked_summary(self, table: str) -> dict[str, Any]:
         """What :meth:`observe_checked` found in a table, once its last batch was checked."""
         if table == "office_actions":
@@ -429,9 +374,7 @@ class BuildStatistics:
             "columns": {n: p.summary() for n, p in self.profiles.get(table, {}).items()}
         }
         if table == "rejections":
-            per_action = self.rejections_per_action.counts()
-            self.repeated_triples = self.rejection_triples.counts()
-            found[PER_KEY_SUMMARY[table]] = key_summary(per_action)
+            found[PER_KEY_SUMMARY[table]] = key_summary(self.rejections_per_action.counts())
             found["rows_with_action"] = self.rejections_with_action
         elif table == "citations":
             found[PER_KEY_SUMMARY[table]] = key_summary(self.citations_per_app.counts())

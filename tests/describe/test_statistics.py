@@ -12,8 +12,8 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from ptoffact_build.check.keys import mix
-from ptoffact_build.check.statistics import SKETCH_SIZE, DistinctSketch, KeyCounter
+from ptoffact_build.check.keys import KeyCounter, mix
+from ptoffact_build.check.statistics import SKETCH_SIZE, DistinctSketch
 
 TRIPLE = ["ifw_number", "action_type", "action_subtype"]
 

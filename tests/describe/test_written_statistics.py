@@ -4,14 +4,15 @@ the same answer as the sorted search of a large one."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from ptoffact_build.check.keys import CACHED_HASHES, hash_hits, mix
-from ptoffact_build.check.statistics import KeyCounter, RunCounter, same_as_previous
+from ptoffact_build.check.keys import CACHED_HASHES, KeyCounter, hash_hits, mix
+from ptoffact_build.check.statistics import RunCounter, same_as_previous
 from ptoffact_build.schema import load_schema
 from ptoffact_build.stopwatch import Stopwatch
 from ptoffact_build.write.sink import ReleaseSink, ShardOptions
@@ -23,7 +24,7 @@ def test_run_counter_equals_the_hash_counter_across_batches(tmp_path: Path) -> N
     keys[-700:] = None  # NULLs come last in key order, one key as for the hashes
     runs, hashes = RunCounter(), KeyCounter(folder=tmp_path)
     cuts = [0, 1, 2, 777, 5000, 5001, 12_345, 29_299, 30_000]  # batches cut inside runs
-    for start, stop in zip(cuts, cuts[1:], strict=False):
+    for start, stop in itertools.pairwise(cuts):
         batch = pa.array(keys[start:stop], pa.string())
         runs.add(batch)
         hashes.add(batch)

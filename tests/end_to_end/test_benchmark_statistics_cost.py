@@ -21,19 +21,22 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def child_statistics(tmp_path: Path, variant: str) -> dict:
-    """The report's statistics of a sample build run by the benchmark's child mode."""
+def child_build(tmp_path: Path, variant: str) -> Path:
+    """A sample release built by the benchmark's child mode."""
     out = tmp_path / variant
     command = [sys.executable, str(SCRIPT), "--child", "build", "--quiet", "--out", str(out)]
     env = environment(tmp_path, PTOFFACT_BENCH_STATISTICS=variant)
     subprocess.run(command, check=True, env=env, timeout=TIMEOUT)
-    return json.loads((out / "validation_report.json").read_text())["statistics"]
+    return out
 
 
 def test_the_switch_builds_without_statistics_only_in_the_benchmark(tmp_path: Path) -> None:
-    off = child_statistics(tmp_path, "off")
-    assert off["columns"] == {t: {} for t in ("office_actions", "rejections", "citations")}
-    assert off["per_mail_year"] == []  # (a build as users run it has both: tests/describe)
+    off = child_build(tmp_path, "off")
+    assert "statistics" not in json.loads((off / "validation_report.json").read_text())
+    assert not (off / "images").exists()  # no statistics, no figures: nothing drawn
+    on = child_build(tmp_path, "on")  # as users run it
+    assert json.loads((on / "validation_report.json").read_text())["statistics"]["columns"]
+    assert sorted(p.name for p in (on / "images").iterdir())
 
 
 def test_one_round_reports_both_builds_and_the_growth(tmp_path: Path) -> None:
