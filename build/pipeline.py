@@ -8,6 +8,7 @@ derived from the schemas' foreign keys and the quirk measures' lookups
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ from ptoffact_build.schema import TABLES, TableSchema, load_schema
 from ptoffact_build.stopwatch import Stopwatch
 
 POLICIES = ("fail", "quarantine")
+# runs of written rows (some MB each) the statistics may lag behind the writer, so a slow run
+# of theirs does not hold the writer up (the last table's are taken while it is written)
+WRITTEN_RUNS_QUEUED = 4
 T = TypeVar("T")
 CASCADE_NOTE = "the referenced row was quarantined"
 
@@ -303,29 +307,31 @@ def needs_of_later_tables(table: str) -> Needs:
 @dataclass
 class InOrder:
     """Work on one worker thread (the pool ``name``) while the next batch is checked (or
-    written): one batch at a time, in order, each submission waiting first for the one
-    before (that wait is the stage ``waiting``, by default "wait for <name>")."""
+    written), in order. At most ``depth`` batches are queued or in work: a submission first
+    waits for the oldest beyond that (the stage ``waiting``, by default "wait for <name>")."""
 
     name: str
     watch: Stopwatch
-    pending: Future | None = None
     waiting: str = ""
+    depth: int = 1
+    pending: deque[Future] = field(default_factory=deque)
 
     def submit(self, work: Callable[[T], None], batch: T) -> None:
         with self.watch.stage(self.waiting or f"wait for {self.name}"):
-            self.wait()
-        self.pending = pool(self.name).submit(work, batch)
+            while len(self.pending) >= self.depth:
+                self.pending.popleft().result()
+        self.pending.append(pool(self.name).submit(work, batch))
 
     def wait(self) -> None:
-        """Until the last batch submitted is done (its error, if any, raised here)."""
-        if self.pending is not None:
-            self.pending.result()
+        """Until every batch submitted is done (the first error, if any, raised here)."""
+        while self.pending:
+            self.pending.popleft().result()
 
 
 @dataclass
 class WrittenStatistics:
     """The statistics measured on a table's rows as its writer writes them (in key order),
-    on the statistics' thread; their summary joins the table's result after the last row."""
+    on a thread of their own; their summary joins the table's result after the last row."""
 
     statistics: BuildStatistics
     result: TableResult
@@ -333,7 +339,8 @@ class WrittenStatistics:
     line: InOrder = field(init=False)
 
     def __post_init__(self) -> None:
-        self.line = InOrder("statistics", self.watch, waiting="write: wait for statistics")
+        waiting = "write: wait for statistics"
+        self.line = InOrder("written-statistics", self.watch, waiting, WRITTEN_RUNS_QUEUED)
 
     def observe(self, batches: list[pa.RecordBatch]) -> None:
         self.line.submit(self.timed_observe, batches)

@@ -1,7 +1,8 @@
 """Statistics of the validated rows, kept as small aggregates while the rows pass.
 
-Each valid row is seen twice on its one way through the build, on a worker thread of the
-statistics' own (``pool("statistics")``), never by reading anything back:
+Each valid row is seen twice on its one way through the build, on worker threads of the
+statistics' own (pools ``statistics`` and ``written-statistics``), never by reading anything
+back:
 
 - as it is checked (:meth:`BuildStatistics.observe_checked`), the counts the figures draw
   (per mail year, month and quarter, technology centers, citation sources), so the figures

@@ -46,6 +46,7 @@ POOLS = [
     "ptoffact-check",
     "ptoffact-quirks",
     "ptoffact-statistics",
+    "ptoffact-written-statistics",
     "ptoffact-hashes",
     "ptoffact-writer",
     "ptoffact-copy",
