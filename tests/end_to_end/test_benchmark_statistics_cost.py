@@ -46,9 +46,11 @@ def test_one_round_reports_both_builds_and_the_growth(tmp_path: Path) -> None:
         command, env=environment(tmp_path), capture_output=True, text=True, timeout=TIMEOUT
     )
     assert done.returncode == 0, done.stderr
-    runs = re.findall(r"^\| (\d) \| (on|off) \| [\d.]+ \| [\d.]+ \| \d+ \|$", done.stdout, re.M)
-    assert runs == [("1", "on"), ("2", "off")]
-    for measure in ("wall (s)", "CPU (s)", "RSS (MiB)"):
+    row = r"^\| (\d) \| (on|off) \| [\d.]+ \| [\d.]+ \| \d+ \| (\d+) \|$"
+    runs = re.findall(row, done.stdout, re.M)
+    assert [run[:2] for run in runs] == [("1", "on"), ("2", "off")]
+    assert all(int(run[2]) > 20 for run in runs)  # a Python process with pyarrow, sampled
+    for measure in ("wall (s)", "CPU (s)", "RSS (MiB)", "RSS with children (MiB)"):
         assert re.search(
             rf"^\| {re.escape(measure)} \| [\d.]+ \| [\d.]+ \| [+-][\d.]+ % \|$", done.stdout, re.M
         ), measure
