@@ -64,6 +64,15 @@ def hash_strings(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return hashed
 
 
+def hash_present_strings(column: pa.Array) -> np.ndarray:
+    """:func:`hash_strings` of a text column's non-null values (Polars drops the nulls
+    without copying the text)."""
+    if len(column) == column.null_count:
+        return np.empty(0, np.uint64)
+    series = cast(pl.Series, pl.from_arrow(column))
+    return series.drop_nulls().hash(seed=HASH_SEED).to_numpy()
+
+
 def hash_rows(*columns: pa.Array) -> np.ndarray:
     """One 64-bit hash per row of several columns together (order matters)."""
     frame = pl.DataFrame(

@@ -32,6 +32,7 @@ from ptoffact_build.check.keys import (
     KeyCounter,
     KeyCounts,
     hash_hits,
+    hash_present_strings,
     hash_rows,
     hash_strings,
     mix,
@@ -46,6 +47,7 @@ from ptoffact_build.check.timeline import (
     counts_per_period,
 )
 from ptoffact_build.schema import load_schema
+from ptoffact_build.write.sort import SORT_KEYS
 
 GROUNDS = ("rejection_101", "rejection_102", "rejection_103", "rejection_112", "rejection_dp")
 PARSING_FLAGS = ("header_missing", "fp_missing", "rejection_fp_mismatch", "closing_missing")
@@ -55,6 +57,7 @@ VOCABULARY_LIMIT = 50  # a column with more distinct values gets no top values
 PROBE_ROWS = 1000  # a batch whose first rows hold more distinct values is not counted
 KEY_MEMORY_ROWS = 1_000_000  # 8 MB of hashes per counter in memory before spilling
 PER_KEY = {"rejections": "ifw_number", "citations": "app_id"}  # rows counted per key
+ORDERED = SORT_KEYS[0]  # the column the writer writes in ascending order
 # where each table's per-key counts go in its summary
 PER_KEY_SUMMARY = {"rejections": "rejections_per_action", "citations": "citations_per_application"}
 
@@ -90,7 +93,7 @@ def value_hashes(column: pa.Array) -> np.ndarray:
     """A well-spread 64-bit hash of each non-null value. Text is hashed by Polars (already
     well spread)."""
     if pa.types.is_string(column.type):
-        return hash_strings(column.drop_null())
+        return hash_present_strings(column)
     present = column.drop_null()
     if pa.types.is_date(present.type):
         present = pc.cast(present, pa.int32())
@@ -114,7 +117,9 @@ class ColumnProfile:
     While the vocabulary is small its counts give the minimum and maximum too; past it, each
     batch's are taken and its values' hashes feed the sketch. A ``unique`` column (a one-column
     primary key) has as many distinct values as values, so it needs neither; nor does a
-    ``counted`` one, whose keys are counted exactly elsewhere (:data:`PER_KEY`).
+    ``counted`` one, whose keys are counted exactly elsewhere (:data:`PER_KEY`). An
+    ``ordered`` column arrives in ascending order (the writer's first sort key): its
+    distinct values are its runs of equal values, its minimum and maximum its ends.
     """
 
     nulls: int = 0
@@ -125,9 +130,11 @@ class ColumnProfile:
     unique: bool = False
     present: int = 0  # non-null values
     counted: bool = False
+    ordered: bool = False
+    runs: int = 0  # of an ordered column: its distinct values so far
 
     def __post_init__(self) -> None:
-        if self.unique or self.counted:
+        if self.unique or self.counted or self.ordered:
             self.values = None
 
     def observe(self, column: pa.Array) -> None:
@@ -135,6 +142,9 @@ class ColumnProfile:
         self.nulls += column.null_count
         self.present += len(column) - column.null_count
         if len(column) == column.null_count:
+            return
+        if self.ordered:
+            self.observe_ordered(column.drop_null() if column.null_count else column)
             return
         if self.values is not None:
             unsketched = self.count_values(column)
@@ -147,6 +157,14 @@ class ColumnProfile:
         elif unsketched:  # few values so far: hash each distinct one once
             self.sketch.add(value_hashes(pc.unique(column)))
         self.widen(*(s.as_py() for s in pc.min_max(column).values()))
+
+    def observe_ordered(self, present: pa.Array) -> None:
+        """Runs and ends of the non-null values of an ordered column."""
+        first, last = present[0].as_py(), present[len(present) - 1].as_py()
+        if last < first or (self.high is not None and first < self.high):
+            raise ValueError("an ordered column's values arrived out of order")
+        self.runs += int((~same_as_previous(present)).sum()) + (first != self.high)
+        self.widen(first, last)
 
     def widen(self, low: Any, high: Any) -> None:
         self.low = low if self.low is None else min(self.low, low)
@@ -188,6 +206,8 @@ class ColumnProfile:
         distinct, exact = self.sketch.result()
         if self.unique:
             distinct, exact = self.present, True
+        elif self.ordered:
+            distinct, exact = self.runs, True
         elif self.counted:  # the table's summary has the count
             distinct, exact = None, False
         elif self.values is not None:  # the sketch was never fed
@@ -321,10 +341,9 @@ class BuildStatistics:
     def observe_written(self, table: str, batch: pa.RecordBatch) -> None:
         """Profile the columns and count keys and joins, as a batch is written."""
         profiles = self.profiles.setdefault(table, {})
-        unique, counted = unique_column(table), PER_KEY.get(table)
+        if not profiles:
+            profiles.update(new_profiles(table, batch.schema.names))
         for name in batch.schema.names:
-            if name not in profiles:
-                profiles[name] = ColumnProfile(unique=name == unique, counted=name == counted)
             profiles[name].observe(batch.column(name))
         if table == "rejections":
             self.observe_rejections(batch)
@@ -383,6 +402,20 @@ class BuildStatistics:
             found["rows_added_by_rejection_join"] = self.citation_rows_added
             found["rows_with_action_type_but_no_subtype"] = self.citations_without_subtype
         return found
+
+
+def new_profiles(table: str, names: list[str]) -> dict[str, ColumnProfile]:
+    """A profile per column, each knowing what makes its counting cheap: a one-column
+    primary key, a key counted per row, the column the writer orders rows by."""
+    unique, counted = unique_column(table), PER_KEY.get(table)
+    return {
+        name: ColumnProfile(
+            unique=name == unique,
+            counted=name == counted and name != ORDERED,
+            ordered=name == ORDERED and name != unique,
+        )
+        for name in names
+    }
 
 
 def unique_column(table: str) -> str | None:

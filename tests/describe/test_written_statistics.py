@@ -12,7 +12,12 @@ import pyarrow as pa
 import pytest
 
 from ptoffact_build.check.keys import CACHED_HASHES, KeyCounter, hash_hits, mix
-from ptoffact_build.check.statistics import RunCounter, same_as_previous
+from ptoffact_build.check.statistics import (
+    ColumnProfile,
+    RunCounter,
+    new_profiles,
+    same_as_previous,
+)
 from ptoffact_build.schema import load_schema
 from ptoffact_build.stopwatch import Stopwatch
 from ptoffact_build.write.sink import ReleaseSink, ShardOptions
@@ -95,3 +100,22 @@ def test_the_sink_shows_every_written_row_once_in_key_order(tmp_path: Path) -> N
     ids = sorted(int(i) for i in shown.column("citation_pat_pgpub_id").to_pylist())
     written = sorted(int(i) for b in batches for i in b.column("citation_pat_pgpub_id").to_pylist())
     assert ids == written
+
+
+def test_an_ordered_column_is_profiled_exactly_from_its_runs_and_ends() -> None:
+    rng = np.random.default_rng(5)
+    values = np.sort(rng.integers(10_000_000, 10_050_000, 40_000)).astype(str)
+    profile = ColumnProfile(ordered=True)
+    for start in range(0, len(values), 7_777):  # batches cut inside runs
+        profile.observe(pa.array(values[start : start + 7_777]))
+    found = profile.summary()
+    assert (found["distinct"], found["distinct_exact"]) == (len(np.unique(values)), True)
+    assert (found["min"], found["max"]) == (values[0], values[-1])
+    with pytest.raises(ValueError, match="out of order"):
+        profile.observe(pa.array([values[0]]))  # a value below the last one seen
+
+
+def test_the_writers_key_column_is_profiled_as_ordered() -> None:
+    profiles = new_profiles("rejections", load_schema("rejections").arrow.names)
+    assert profiles["app_id"].ordered and not profiles["claim_numbers"].ordered
+    assert not new_profiles("office_actions", ["ifw_number"])["ifw_number"].ordered  # unique
