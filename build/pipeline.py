@@ -42,9 +42,11 @@ from ptoffact_build.schema import TABLES, TableSchema, load_schema
 from ptoffact_build.stopwatch import Stopwatch
 
 POLICIES = ("fail", "quarantine")
-# runs of written rows (some MB each) the statistics may lag behind the writer, so a slow run
-# of theirs does not hold the writer up (the last table's are taken while it is written)
-WRITTEN_RUNS_QUEUED = 4
+# Runs of written rows (16 MB each) the statistics may lag behind the last table's writer, so
+# a slow run of theirs does not hold it up: it writes once every table was checked, when the
+# memory that checking held is free. Earlier tables are written while the next is checked, at
+# the build's peak memory: their statistics keep pace (one run).
+LAST_TABLE_RUNS_QUEUED = 4
 T = TypeVar("T")
 CASCADE_NOTE = "the referenced row was quarantined"
 
@@ -231,7 +233,9 @@ class TableRun:
         """What the sink shows the rows it writes: the rest of the statistics."""
         if self.statistics is None:
             return None
-        return WrittenStatistics(self.statistics, self.result, self.watch)
+        last = self.schema.name == TABLES[-1]
+        depth = LAST_TABLE_RUNS_QUEUED if last else 1
+        return WrittenStatistics(self.statistics, self.result, self.watch, depth)
 
     def cascade(self, typed: pa.RecordBatch) -> np.ndarray:
         """Rows whose reference exists but whose referenced row was quarantined."""
@@ -336,11 +340,12 @@ class WrittenStatistics:
     statistics: BuildStatistics
     result: TableResult
     watch: Stopwatch
+    depth: int = 1  # runs the statistics may lag behind the writer
     line: InOrder = field(init=False)
 
     def __post_init__(self) -> None:
         waiting = "write: wait for statistics"
-        self.line = InOrder("written-statistics", self.watch, waiting, WRITTEN_RUNS_QUEUED)
+        self.line = InOrder("written-statistics", self.watch, waiting, self.depth)
 
     def observe(self, batches: list[pa.RecordBatch]) -> None:
         self.line.submit(self.timed_observe, batches)
