@@ -5,6 +5,7 @@ the same answer as the sorted search of a large one."""
 from __future__ import annotations
 
 import itertools
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,8 @@ from ptoffact_build.check.statistics import (
     new_profiles,
     same_as_previous,
 )
+from ptoffact_build.pipeline import InOrder
+from ptoffact_build.pools import worker_pools
 from ptoffact_build.schema import load_schema
 from ptoffact_build.stopwatch import Stopwatch
 from ptoffact_build.write.sink import ReleaseSink, ShardOptions
@@ -119,3 +122,26 @@ def test_the_writers_key_column_is_profiled_as_ordered() -> None:
     profiles = new_profiles("rejections", load_schema("rejections").arrow.names)
     assert profiles["app_id"].ordered and not profiles["claim_numbers"].ordered
     assert not new_profiles("office_actions", ["ifw_number"])["ifw_number"].ordered  # unique
+
+
+def test_a_line_keeps_order_lets_work_queue_to_its_depth_and_raises_at_the_end() -> None:
+    release = threading.Event()
+    done: list[int] = []
+
+    def work(item: int) -> None:
+        release.wait(10)
+        if item == 3:
+            raise RuntimeError("work 3 failed")
+        done.append(item)
+
+    with worker_pools():
+        line = InOrder("test-line", Stopwatch(), depth=3)
+        for item in range(3):  # three fit without waiting, although none has run
+            line.submit(work, item)
+        assert len(line.pending) == 3 and done == []
+        release.set()
+        line.submit(work, 3)  # waits for the oldest only
+        assert done[:1] == [0]
+        with pytest.raises(RuntimeError, match="work 3 failed"):
+            line.wait()
+        assert done == [0, 1, 2]
