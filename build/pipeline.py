@@ -46,7 +46,8 @@ POLICIES = ("fail", "quarantine")
 # a slow run of theirs does not hold it up: it writes once every table was checked, when the
 # memory that checking held is free. Earlier tables are written while the next is checked, at
 # the build's peak memory: their statistics keep pace (one run).
-LAST_TABLE_RUNS_QUEUED = 4
+LAST_TABLE_RUNS_QUEUED = 8
+OBSERVED_ROWS = 1 << 16  # rows the statistics take in at least, where the writer's are fewer
 T = TypeVar("T")
 CASCADE_NOTE = "the referenced row was quarantined"
 
@@ -352,13 +353,26 @@ class WrittenStatistics:
 
     def timed_observe(self, batches: list[pa.RecordBatch]) -> None:
         with self.watch.stage("statistics of written rows (worker thread)"):
-            batch = pa.concat_batches(batches)  # one call per column for the whole run
-            self.statistics.observe_written(self.result.name, batch)
+            for batch in gathered(batches):
+                self.statistics.observe_written(self.result.name, batch)
 
     def finish(self) -> None:
         self.line.wait()
         with self.watch.stage("statistics of written rows: summary"):
             self.result.statistics.update(self.statistics.written_summary(self.result.name))
+
+
+def gathered(batches: list[pa.RecordBatch], rows: int = OBSERVED_ROWS) -> Iterator[pa.RecordBatch]:
+    """The batches in order, small neighbours joined until ``rows`` (a few calls per column
+    for many rows; a batch that big already is not copied)."""
+    group: list[pa.RecordBatch] = []
+    for batch in batches:
+        group.append(batch)
+        if sum(b.num_rows for b in group) >= rows:
+            yield group[0] if len(group) == 1 else pa.concat_batches(group)
+            group = []
+    if group:
+        yield group[0] if len(group) == 1 else pa.concat_batches(group)
 
 
 def quarantined_text(

@@ -19,7 +19,7 @@ from ptoffact_build.check.statistics import (
     new_profiles,
     same_as_previous,
 )
-from ptoffact_build.pipeline import InOrder
+from ptoffact_build.pipeline import InOrder, gathered
 from ptoffact_build.pools import worker_pools
 from ptoffact_build.schema import load_schema
 from ptoffact_build.stopwatch import Stopwatch
@@ -145,3 +145,15 @@ def test_a_line_keeps_order_lets_work_queue_to_its_depth_and_raises_at_the_end()
         with pytest.raises(RuntimeError, match="work 3 failed"):
             line.wait()
         assert done == [0, 1, 2]
+
+
+def test_small_written_batches_are_gathered_and_big_ones_pass_as_they_are() -> None:
+    sizes = [10, 20, 100, 5, 5, 200, 7]
+    batches = [pa.record_batch({"n": pa.array(range(n))}) for n in sizes]
+    groups = list(gathered(batches, rows=100))
+    assert [g.num_rows for g in groups] == [130, 210, 7]
+    assert groups[1] is not batches[5]  # 5 + 5 + 200 joined
+    assert list(gathered(batches[2:3], rows=100)) == [batches[2]]
+    assert next(gathered(batches[2:3], rows=100)) is batches[2]  # big enough: no copy
+    joined = [v for g in groups for v in g.column("n").to_pylist()]
+    assert joined == [v for b in batches for v in b.column("n").to_pylist()]
