@@ -429,7 +429,9 @@ def run_tables(
 
     With ``findings``, every finding is also streamed to that file (CSV or JSON Lines),
     which is completed even when the run stops on an error. ``statistics`` computes the
-    dataset card's statistics (a build needs them; ``validate`` has no card and skips them).
+    dataset card's statistics (a build needs them; ``validate`` has no card and skips them):
+    the figures' counts as rows are checked, the rest as the sinks write them (none without
+    sinks).
     """
     if policy not in POLICIES:
         raise UsageError(f"--on-error must be one of {', '.join(POLICIES)}, not {policy!r}")

@@ -35,9 +35,10 @@ def test_the_validate_report_has_no_statistics_block(tmp_path: Path) -> None:
 def test_statistics_are_computed_only_when_asked() -> None:
     sources = resolve_sources(["sample"])
     lean = run_tables(sources, statistics=False)
-    full = run_tables(sources)
+    full = run_tables(sources)  # no writers: only what is counted as rows are checked
     assert all(lean.tables[t].statistics == {} for t in TABLES)
-    assert all(full.tables[t].statistics for t in TABLES)
+    assert full.tables["office_actions"].statistics["per_mail_year"]
+    assert full.tables["citations"].statistics["citations_by_source"]
     records = source_records(sources)
     assert "statistics" not in report_json(lean, records)
     assert report_json(full, records)["statistics"]["per_mail_year"]
