@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ptoffact_build.check.cells import count_true
 from ptoffact_build.check.keys import DuplicateCounter, KeyCounter, KeyCounts, KeyIndex, mix
 from ptoffact_build.check.references import Lookup
 
@@ -56,10 +57,6 @@ def is_ascii(column: pa.Array) -> bool:
     """True when every byte of the column's text is ASCII (bytes then count characters)."""
     data = column.buffers()[2]
     return data is None or not np.any(np.frombuffer(data, np.uint8) >= 128)
-
-
-def count_true(mask: pa.Array) -> int:
-    return int(pc.sum(pc.fill_null(mask, False).cast(pa.int64())).as_py() or 0)
 
 
 def top(counter: Counter, limit: int = VOCABULARY_LIMIT) -> dict[str, int]:

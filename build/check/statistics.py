@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ptoffact_build.check.cells import to_mask
+from ptoffact_build.check.cells import count_true, to_mask
 from ptoffact_build.check.keys import (
     KeyCounter,
     KeyCounts,
@@ -104,7 +104,7 @@ def flag_counts(column: pa.Array) -> dict[bool, int]:
     """The trues and falses of a boolean column, in the order they first appear (as
     ``pc.value_counts`` gives them), counted without a hash table."""
     present = len(column) - column.null_count
-    trues = int(pc.sum(column).as_py() or 0)
+    trues = count_true(column)
     counts = {True: trues, False: present - trues}
     first = column.drop_null()[0].as_py()
     return {k: counts[k] for k in (first, not first) if counts[k]}
@@ -293,7 +293,7 @@ class OfficeActionStatistics:
         years = np.clip(years, 0, YEARS - 1)
         self.per_year += counts_per_period(batch, GROUNDS + PARSING_FLAGS, years, YEARS)
         self.art_units.update(pc.unique(batch.column("art_unit").drop_null()).to_pylist())
-        self.final += int(pc.sum(pc.equal(batch.column("document_cd"), "CTFR")).as_py() or 0)
+        self.final += count_true(pc.equal(batch.column("document_cd"), "CTFR"))
 
     def summary(self) -> dict[str, Any]:
         rows = []
@@ -361,7 +361,7 @@ class BuildStatistics:
         self.citations_per_app.add(batch.column("app_id"))
         typed = pc.is_valid(batch.column("action_type"))
         no_subtype = pc.and_(typed, pc.is_null(batch.column("action_subtype")))
-        self.citations_without_subtype += int(pc.sum(no_subtype).as_py() or 0)
+        self.citations_without_subtype += count_true(no_subtype)
         triples = self.repeated_triples
         if triples is None or len(triples.repeated) == 0:
             return

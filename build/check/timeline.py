@@ -18,6 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ptoffact_build.check.cells import count_true
+
 FIRST_YEAR, YEARS = 1900, 200  # months and quarters from 1900 to 2099
 MONTHS = 12 * YEARS
 QUARTERS = 4 * YEARS
@@ -47,11 +49,6 @@ def counts_per_period(
         chosen = pc.fill_null(batch.column(name).filter(dated), False)
         counts[row] = np.bincount(periods[chosen.to_numpy(zero_copy_only=False)], minlength=size)
     return counts
-
-
-def trues(flags: pa.Array) -> int:
-    """How many values of a boolean column are true."""
-    return int(pc.sum(flags).as_py() or 0)
 
 
 def month_label(index: int) -> str:
@@ -164,10 +161,10 @@ class CitationSources:
         self.rows += batch.num_rows
         flags = [pc.fill_null(batch.column(n), False) for n in CITATION_SOURCES]
         for name, flag in zip(CITATION_SOURCES, flags, strict=True):
-            self.counts[name] += trues(flag)
-        self.counts["none"] += batch.num_rows - trues(functools.reduce(pc.or_, flags))
+            self.counts[name] += count_true(flag)
+        self.counts["none"] += batch.num_rows - count_true(functools.reduce(pc.or_, flags))
         pairs = [pc.and_(a, b) for a, b in itertools.combinations(flags, 2)]
-        self.counts["several"] += trues(functools.reduce(pc.or_, pairs)) if pairs else 0
+        self.counts["several"] += count_true(functools.reduce(pc.or_, pairs)) if pairs else 0
 
     def summary(self) -> dict[str, Any]:
         names = [*CITATION_SOURCES, "none"]
