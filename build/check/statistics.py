@@ -119,7 +119,8 @@ class ColumnProfile:
     primary key) has as many distinct values as values, so it needs neither; nor does a
     ``counted`` one, whose keys are counted exactly elsewhere (:data:`PER_KEY`). An
     ``ordered`` column arrives in ascending order (the writer's first sort key): its
-    distinct values are its runs of equal values, its minimum and maximum its ends.
+    ``runs`` of equal values count its keys (NULL one of them) and how often each occurs,
+    its ends are its minimum and maximum.
     """
 
     nulls: int = 0
@@ -131,20 +132,22 @@ class ColumnProfile:
     present: int = 0  # non-null values
     counted: bool = False
     ordered: bool = False
-    runs: int = 0  # of an ordered column: its distinct values so far
+    runs: RunCounter | None = None  # of an ordered column
 
     def __post_init__(self) -> None:
         if self.unique or self.counted or self.ordered:
             self.values = None
+        if self.ordered:
+            self.runs = RunCounter()
 
     def observe(self, column: pa.Array) -> None:
         """Count a batch's column."""
         self.nulls += column.null_count
         self.present += len(column) - column.null_count
-        if len(column) == column.null_count:
+        if self.runs is not None:
+            self.observe_ordered(column, self.runs)
             return
-        if self.ordered:
-            self.observe_ordered(column.drop_null() if column.null_count else column)
+        if len(column) == column.null_count:
             return
         if self.values is not None:
             unsketched = self.count_values(column)
@@ -158,12 +161,15 @@ class ColumnProfile:
             self.sketch.add(value_hashes(pc.unique(column)))
         self.widen(*(s.as_py() for s in pc.min_max(column).values()))
 
-    def observe_ordered(self, present: pa.Array) -> None:
-        """Runs and ends of the non-null values of an ordered column."""
+    def observe_ordered(self, column: pa.Array, runs: RunCounter) -> None:
+        """Runs and ends of an ordered column."""
+        runs.add(column)
+        present = column.drop_null() if column.null_count else column
+        if len(present) == 0:
+            return
         first, last = present[0].as_py(), present[len(present) - 1].as_py()
         if last < first or (self.high is not None and first < self.high):
             raise ValueError("an ordered column's values arrived out of order")
-        self.runs += int((~same_as_previous(present)).sum()) + (first != self.high)
         self.widen(first, last)
 
     def widen(self, low: Any, high: Any) -> None:
@@ -206,8 +212,9 @@ class ColumnProfile:
         distinct, exact = self.sketch.result()
         if self.unique:
             distinct, exact = self.present, True
-        elif self.ordered:
-            distinct, exact = self.runs, True
+        elif self.runs is not None:  # its keys, but NULL
+            keys = int(self.runs.counts().histogram.sum())
+            distinct, exact = keys - (1 if self.nulls else 0), True
         elif self.counted:  # the table's summary has the count
             distinct, exact = None, False
         elif self.values is not None:  # the sketch was never fed
@@ -323,7 +330,6 @@ class BuildStatistics:
     rejections_per_action: KeyCounter = field(
         default_factory=lambda: KeyCounter(memory_rows=KEY_MEMORY_ROWS)
     )
-    citations_per_app: RunCounter = field(default_factory=RunCounter)  # written in app_id order
     repeated_triples: KeyCounts | None = None  # counted by the rejections' quirk measures
     rejections_with_action: int | None = 0  # None when office_actions was unreadable
     citations_multiplied: int = 0
@@ -358,7 +364,6 @@ class BuildStatistics:
             self.rejections_with_action += batch.num_rows - batch.column("ifw_number").null_count
 
     def observe_citations(self, batch: pa.RecordBatch) -> None:
-        self.citations_per_app.add(batch.column("app_id"))
         typed = pc.is_valid(batch.column("action_type"))
         no_subtype = pc.and_(typed, pc.is_null(batch.column("action_subtype")))
         self.citations_without_subtype += count_true(no_subtype)
@@ -397,11 +402,17 @@ class BuildStatistics:
             found[PER_KEY_SUMMARY[table]] = key_summary(self.rejections_per_action.counts())
             found["rows_with_action"] = self.rejections_with_action
         elif table == "citations":
-            found[PER_KEY_SUMMARY[table]] = key_summary(self.citations_per_app.counts())
+            found[PER_KEY_SUMMARY[table]] = key_summary(self.runs_of(table, PER_KEY[table]))
             found["rows_multiplied_by_rejection_join"] = self.citations_multiplied
             found["rows_added_by_rejection_join"] = self.citation_rows_added
             found["rows_with_action_type_but_no_subtype"] = self.citations_without_subtype
         return found
+
+    def runs_of(self, table: str, column: str) -> KeyCounts:
+        """How often each key of an ordered column occurs (from its profile's runs)."""
+        profile = self.profiles.get(table, {}).get(column)
+        runs = profile.runs if profile is not None else None
+        return (runs or RunCounter()).counts()
 
 
 def new_profiles(table: str, names: list[str]) -> dict[str, ColumnProfile]:
