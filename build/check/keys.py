@@ -8,11 +8,11 @@ counts directly, and exact checks verify every hash match against the text.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import TypeVar, cast
 
 import numpy as np
 import polars as pl
@@ -27,6 +27,7 @@ HASH_SEED = 0x5EED
 CACHED_HASHES = 1 << 16  # 512 KiB of sorted hashes: searched without sorting the queries
 BUCKET_BITS = 4  # DuplicateCounter keeps hashes in 16 buckets by their top bits
 DUPLICATE_MEMORY_ROWS = 8_000_000  # 64 MB of hashes in memory before spilling to disk
+T = TypeVar("T")
 _spill_folder: Path | None = None  # where counters made now spill (see spill_into)
 
 
@@ -278,15 +279,19 @@ class DuplicateCounter:
         return np.concatenate(parts) if parts else np.empty(0, np.uint64)
 
     def result(self) -> int:
-        """Rows in groups of two or more (buckets sorted on two threads: numpy frees the GIL)."""
-        counts = pool("hashes", 2).map(
-            lambda b: rows_in_groups(self.bucket(b)), range(1 << BUCKET_BITS)
-        )
-        total = sum(counts)
+        """Rows in groups of two or more."""
+        return sum(self.per_bucket(rows_in_groups))
+
+    def per_bucket(self, work: Callable[[np.ndarray], T]) -> list[T]:
+        """``work`` on each bucket's hashes (on two threads: numpy sorts without the GIL);
+        the counter is spent: its memory and scratch files are freed."""
+        done = list(pool("hashes", 2).map(lambda b: work(self.bucket(b)), range(1 << BUCKET_BITS)))
+        self.buckets = [[] for _ in range(1 << BUCKET_BITS)]
+        self.held = 0
         if self.scratch is not None:
             remove_scratch(self.scratch)
             self.scratch = None
-        return total
+        return done
 
 
 def rows_in_groups(hashes: np.ndarray) -> int:
@@ -330,15 +335,8 @@ class KeyCounter(DuplicateCounter):
     keep_repeated: bool = False
 
     def counts(self) -> KeyCounts:
-        parts = pool("hashes", 2).map(
-            lambda b: bucket_counts(self.bucket(b), self.keep_repeated), range(1 << BUCKET_BITS)
-        )
+        parts = self.per_bucket(lambda hashes: bucket_counts(hashes, self.keep_repeated))
         histograms, repeated, repeats = zip(*parts, strict=True)
-        self.buckets = [[] for _ in range(1 << BUCKET_BITS)]  # counted: free the memory
-        self.held = 0
-        if self.scratch is not None:
-            remove_scratch(self.scratch)
-            self.scratch = None
         width = max(len(h) for h in histograms)
         histogram = sum(np.pad(h, (0, width - len(h))) for h in histograms)
         keys = np.concatenate(repeated)
