@@ -366,13 +366,11 @@ def gathered(batches: list[pa.RecordBatch], rows: int = OBSERVED_ROWS) -> Iterat
     """The batches in order, small neighbours joined until ``rows`` (a few calls per column
     for many rows; a batch that big already is not copied)."""
     group: list[pa.RecordBatch] = []
-    for batch in batches:
+    for i, batch in enumerate(batches):
         group.append(batch)
-        if sum(b.num_rows for b in group) >= rows:
+        if sum(b.num_rows for b in group) >= rows or i == len(batches) - 1:
             yield group[0] if len(group) == 1 else pa.concat_batches(group)
             group = []
-    if group:
-        yield group[0] if len(group) == 1 else pa.concat_batches(group)
 
 
 def quarantined_text(
