@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ptoffact_build.describe.plots import PLOTS
 from ptoffact_build.read.sources import sample_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -99,3 +100,11 @@ class FetchRun:
             "tables": ("office_actions",),
         }
         return fetch_tables(**{**options, **kwargs})
+
+
+def assert_same_figures(folder: Path, *others: Path) -> None:
+    """Every figure's PNG in ``folder`` has the same bytes in each of ``others``."""
+    for name in PLOTS:
+        png = (folder / f"{name}.png").read_bytes()
+        for other in others:
+            assert (other / f"{name}.png").read_bytes() == png, (name, other)

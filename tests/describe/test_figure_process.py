@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import assert_same_figures
 from ptoffact_build.describe.figure_process import (
     FigureProcess,
     FigureProcessFailed,
@@ -57,10 +58,7 @@ def test_the_child_draws_the_same_plots_and_bytes(sample_release: Path, tmp_path
     assert figures.process.returncode == 0
     assert drawn == draw_figures(tmp_path / "here", data, per_year)
     assert [p.missing for p in drawn] == [""] * len(PLOTS)
-    for name in PLOTS:
-        png = (tmp_path / "child" / f"{name}.png").read_bytes()
-        assert png == (tmp_path / "here" / f"{name}.png").read_bytes()
-        assert png == (sample_release / "images" / f"{name}.png").read_bytes()
+    assert_same_figures(tmp_path / "child", tmp_path / "here", sample_release / "images")
 
 
 def test_the_child_says_why_a_figure_is_missing(tmp_path: Path) -> None:

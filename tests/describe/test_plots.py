@@ -16,6 +16,7 @@ import matplotlib.image
 import pyarrow as pa
 import pytest
 
+from helpers import assert_same_figures
 from ptoffact_build.check.timeline import (
     CODES_KEPT,
     CitationSources,
@@ -88,10 +89,7 @@ def test_the_same_numbers_draw_the_same_bytes(sample_release: Path, tmp_path: Pa
     for folder in (tmp_path / "a", tmp_path / "b"):
         plots = draw_figures(folder, found["figures"], found["per_mail_year"])
         assert [p.missing for p in plots] == [""] * len(PLOTS)
-    for name in PLOTS:
-        drawn = (tmp_path / "a" / f"{name}.png").read_bytes()
-        assert drawn == (tmp_path / "b" / f"{name}.png").read_bytes()
-        assert drawn == (sample_release / "images" / f"{name}.png").read_bytes()
+    assert_same_figures(tmp_path / "a", tmp_path / "b", sample_release / "images")
 
 
 def test_the_card_embeds_exactly_the_images_with_a_caption(sample_release: Path) -> None:
