@@ -108,3 +108,13 @@ def assert_same_figures(folder: Path, *others: Path) -> None:
         png = (folder / f"{name}.png").read_bytes()
         for other in others:
             assert (other / f"{name}.png").read_bytes() == png, (name, other)
+
+
+NO_FIGURE_DATA = {
+    "per_mail_month_by_document_cd": [],
+    "per_mail_quarter": [],
+    "per_technology_center": [],
+    "citation_rows": 0,
+    "citations_by_source": [],
+    "citations_in_several_sources": 0,
+}  # figure_data of a build with nothing to draw

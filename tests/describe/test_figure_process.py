@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import assert_same_figures
+from helpers import NO_FIGURE_DATA, assert_same_figures
 from ptoffact_build.describe.figure_process import (
     FigureProcess,
     FigureProcessFailed,
@@ -24,14 +24,6 @@ from ptoffact_build.describe.plots import PLOTS, draw_figures
 from ptoffact_build.errors import PtoffactError, Terminated
 
 TIMEOUT = 60
-EMPTY = {
-    "per_mail_month_by_document_cd": [],
-    "per_mail_quarter": [],
-    "per_technology_center": [],
-    "citation_rows": 0,
-    "citations_by_source": [],
-    "citations_in_several_sources": 0,
-}
 
 
 def figures_of(release: Path) -> tuple[dict, list]:
@@ -62,12 +54,12 @@ def test_the_child_draws_the_same_plots_and_bytes(sample_release: Path, tmp_path
 
 
 def test_the_child_says_why_a_figure_is_missing(tmp_path: Path) -> None:
-    figures = FigureProcess(tmp_path / "images", EMPTY, [])
+    figures = FigureProcess(tmp_path / "images", NO_FIGURE_DATA, [])
     try:
         drawn = figures.result()
     finally:
         figures.stop()
-    assert drawn == draw_figures(tmp_path / "here", EMPTY, [])
+    assert drawn == draw_figures(tmp_path / "here", NO_FIGURE_DATA, [])
     assert all(p.missing for p in drawn)
 
 

@@ -16,7 +16,7 @@ import matplotlib.image
 import pyarrow as pa
 import pytest
 
-from helpers import assert_same_figures
+from helpers import NO_FIGURE_DATA, assert_same_figures
 from ptoffact_build.check.timeline import (
     CODES_KEPT,
     CitationSources,
@@ -158,15 +158,7 @@ def test_the_citation_sources_equal_duckdb_counts(sample_release: Path) -> None:
 
 
 def test_nothing_to_draw_means_no_file_and_a_card_that_says_so(tmp_path: Path) -> None:
-    empty = {
-        "per_mail_month_by_document_cd": [],
-        "per_mail_quarter": [],
-        "per_technology_center": [],
-        "citation_rows": 0,
-        "citations_by_source": [],
-        "citations_in_several_sources": 0,
-    }
-    plots = draw_figures(tmp_path / "images", empty, [])
+    plots = draw_figures(tmp_path / "images", NO_FIGURE_DATA, [])
     assert [p.name for p in plots] == list(PLOTS)
     assert all(p.missing for p in plots)
     assert not (tmp_path / "images").exists() or not any((tmp_path / "images").iterdir())
