@@ -1,7 +1,7 @@
 """Allocators that hand freed memory back: a build's peak memory is mostly freed-but-kept pages.
 
 A build allocates and frees large buffers on several threads (reading ahead, checking,
-measuring quirks, writing). Measured at scale 0.1, the process' peak RSS was 3 to 5 times
+writing). Measured at scale 0.1, the process' peak RSS was 3 to 5 times
 what Arrow had allocated at that moment: the rest is memory already freed but kept by the
 allocators. Two settings cut the peak by about a quarter with no measurable time cost:
 

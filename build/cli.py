@@ -261,15 +261,13 @@ def run_validate(args: argparse.Namespace) -> int:
     check_report(args.report, None, roots)
     check_findings(args.findings, None, roots)
     use_lean_allocators()
-    with validate_scratch(args):
-        result = run_tables(
-            sources,
-            policy=args.on_error,
-            progress=progress,
-            chunk_bytes=args.chunk_mb * MB if args.chunk_mb else DEFAULT_CHUNK_BYTES,
-            findings=args.findings,
-            statistics=False,  # the card's statistics: a build computes them, validate has no card
-        )
+    result = run_tables(
+        sources,
+        policy=args.on_error,
+        progress=progress,
+        chunk_bytes=args.chunk_mb * MB if args.chunk_mb else DEFAULT_CHUNK_BYTES,
+        findings=args.findings,
+    )
     if args.report:
         write_json(args.report, report_json(result, source_records(sources, facts)))
     if result.log.total:  # the same line as build gives, less the word on the release
@@ -289,25 +287,6 @@ def check_findings(path: Path | None, out: Path | None = None, roots: Sequence[P
     if path is not None:
         findings_format(Path(path))
         check_report(path, out, roots, option="--findings")
-
-
-@contextmanager
-def validate_scratch(args: argparse.Namespace) -> Iterator[None]:
-    """Key-hash spill files of ``validate`` go to ``<cache folder>/scratch``, in folders of
-    this process's own that are removed at exit (and by the next run, if it was killed)."""
-    from ptoffact_build.check.keys import spill_into
-    from ptoffact_build.fetch.tables import resolve_cache_dir
-    from ptoffact_build.write.scratch import clean_stale_scratch, remove_scratch
-
-    where = resolve_cache_dir(args.cache_dir, os.environ) / "scratch"
-    clean_stale_scratch(where)
-    try:
-        with spill_into(where):
-            yield
-    finally:
-        if where.is_dir():
-            for folder in where.glob(f".*.building-{os.getpid()}-*"):
-                remove_scratch(folder)
 
 
 def run_fetch(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """The one owner of the worker pools: made on first use, all shut down together.
 
-Pools are named (``writer``, ``quirks``, ``statistics``, ``check``, ``csv``, ``hashes``, ...) and
+Pools are named (``writer``, ``check``, ``csv``, ``copy``, ...) and
 created lazily by :func:`pool`. :func:`worker_pools` marks a run: when the outermost run ends,
 however it ends (an error, Ctrl-C, SIGTERM), every pool is shut down with its queued work
 cancelled, so no worker thread is left waiting for work, even one whose start was interrupted.

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ptoffact_build.allocators import use_lean_allocators
-from ptoffact_build.buildid import build_id, data_id, parquet_metadata
-from ptoffact_build.check.keys import spill_into
-from ptoffact_build.describe.card import build_description, render_card, split_sizes
+from ptoffact_build.buildid import build_id, parquet_metadata
 from ptoffact_build.describe.datapackage import release_datapackage
-from ptoffact_build.describe.figure_process import FigureProcess
-from ptoffact_build.describe.plots import IMAGES, Plot, figure_data, per_mail_year
+from ptoffact_build.describe.documents import REPORT_NAME, draw, write_documents
+from ptoffact_build.describe.measure import measure_release
+from ptoffact_build.describe.record import ReleaseRecord
 from ptoffact_build.describe.report import SourceRecord, report_json, source_records
 from ptoffact_build.errors import DataInvalid
 from ptoffact_build.jsonfile import write_json
@@ -35,8 +35,6 @@ from ptoffact_build.write.scratch import (
 from ptoffact_build.write.sink import AHEAD_RUNS, SPILL, ReleaseSink, ShardOptions, TableFiles
 from ptoffact_build.write.sums import SUMS, write_sums
 from ptoffact_build.write.zip_copy import copyable_member
-
-REPORT_NAME = "validation_report.json"
 
 
 def release_entries(root: Path) -> list[str]:
@@ -92,23 +90,22 @@ def build_release(
         work = make_scratch(home, out.name)
         sinks: dict[str, ReleaseSink] = {}
         try:
-            with spill_into(work / SPILL):
-                for t in TABLES:
-                    member = copyable_member(sources[t])
-                    sinks[t] = ReleaseSink(work, t, shard_options, member=member)
-                # the last table is written once everything is read: its sort may run ahead
-                sinks[TABLES[-1]].ahead_runs = AHEAD_RUNS
-                for sink in sinks.values():
-                    sink.parquet.key_value = parquet_metadata(build)
-                result = run_tables(
-                    sources,
-                    policy=policy,
-                    sinks=sinks,
-                    progress=progress,
-                    chunk_bytes=chunk_bytes,
-                    keep_all=keep_all,
-                    findings=findings,
-                )
+            for t in TABLES:
+                member = copyable_member(sources[t])
+                sinks[t] = ReleaseSink(work, t, shard_options, member=member)
+            # the last table is written once everything is read: its sort may run ahead
+            sinks[TABLES[-1]].ahead_runs = AHEAD_RUNS
+            for sink in sinks.values():
+                sink.parquet.key_value = parquet_metadata(build)
+            result = run_tables(
+                sources,
+                policy=policy,
+                sinks=sinks,
+                progress=progress,
+                chunk_bytes=chunk_bytes,
+                keep_all=keep_all,
+                findings=findings,
+            )
             if not result.ok:
                 report = report_json(result, records)
                 failed = report_path or failed_report_path(out)
@@ -133,42 +130,28 @@ def finish_release(
     build: str = "",
     repo: str | None = None,
 ) -> None:
-    """Write the tables, the report, the card, the datapackage and SHA256SUMS (last: it covers
-    every other file); put the release in place."""
-    plots: list[Plot] = []
-    if not result.statistics:  # nothing to draw
-        closed = close_tables(sinks, result, progress)
-    else:
-        closed, plots = close_tables_drawing_figures(work, sinks, result, progress)
+    """Write the tables, describe them (figures, report, card, datapackage) and write
+    SHA256SUMS (last: it covers every other file); put the release in place."""
+    closed = close_tables(sinks, result, progress)
     remove_scratch_files(work / SPILL)
-    progress.note("writing the dataset card and datapackage.json")
-    report = report_json(result, records)  # after writing: its timings are complete
-    write_json(work / REPORT_NAME, report)
+    progress.note("describing the release: its statistics, figures, card and datapackage")
+    with result.watch.stage("describe: measure the release's shards"):
+        facts = measure_release({t: [s.path for s in closed[t].shards] for t in TABLES})
+    files = {t: closed[t].relative_to(work) for t in TABLES}
+    quarantined = {t: result.tables[t].rows_quarantined for t in TABLES}
+    year = datetime.now(UTC).year
+    record = ReleaseRecord(build, result.policy, tuple(records), files, quarantined, year)
+    with result.watch.stage("describe: figures"):
+        plots = draw(work, facts)
+    report = report_json(result, records, facts)  # its timings end here
+    write_documents(work, facts, record, report, plots, repo)
     if report_path is not None:
         write_json(report_path, report)
-    described = {t: build_description(build, data_id(closed[t].shards)) for t in TABLES}
-    sizes = split_sizes(closed)
-    card = render_card(result, records, sizes, repo, descriptions=described, plots=plots)
-    (work / "README.md").write_text(card, encoding="utf-8")
     # the marker: its list of the folder's entries (SHA256SUMS too) marks it as a release
-    package = release_datapackage(work, closed, result, records, release_entries(work))
-    package["ptoffact"]["build_id"] = build
+    package = release_datapackage(record, facts, release_entries(work))
     write_json(work / RELEASE_MARK, package)
     write_sums(work, skip=[SCRATCH_MARK])  # the marker goes when the release is put in place
     swap_into_place(work, out)
-
-
-def close_tables_drawing_figures(
-    work: Path, sinks: dict[str, ReleaseSink], result: RunResult, progress: RowProgress
-) -> tuple[dict[str, TableFiles], list[Plot]]:
-    """Wait for the writers while a child process draws the figures into ``work``."""
-    with result.watch.stage("figures (separate process)"):  # from its start to its result
-        figures = FigureProcess(work / IMAGES, figure_data(result), per_mail_year(result))
-        try:  # the figures are drawn while the writers finish
-            closed = close_tables(sinks, result, progress)
-            return closed, figures.result()
-        finally:  # it draws into the scratch folder, which a failure removes
-            figures.stop()
 
 
 def close_tables(

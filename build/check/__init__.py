@@ -1,1 +1,1 @@
-"""Checking batches against the Table Schemas: types, constraints, keys, findings, quirks."""
+"""Checking batches against the Table Schemas: types, constraints, keys, findings."""

@@ -1,54 +1,22 @@
-"""64-bit hashes of text columns, exact key lookups, and counting repeated composite keys.
+"""64-bit hashes of text columns and exact key lookups (primary and foreign keys).
 
-Hashing is vectorised over whole columns. With 64-bit hashes the chance that two different
-keys collide among 60 million rows is about one in ten thousand, so hashes serve quirk
-counts directly, and exact checks verify every hash match against the text.
+Hashing is vectorised over whole columns; every hash match is verified against the text, so
+the lookups are exact.
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TypeVar, cast
+from typing import cast
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ptoffact_build.pools import pool
-from ptoffact_build.write.scratch import make_scratch, remove_scratch
-
 NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
 HASH_SEED = 0x5EED
 CACHED_HASHES = 1 << 16  # 512 KiB of sorted hashes: searched without sorting the queries
-BUCKET_BITS = 4  # DuplicateCounter keeps hashes in 16 buckets by their top bits
-DUPLICATE_MEMORY_ROWS = 8_000_000  # 64 MB of hashes in memory before spilling to disk
-T = TypeVar("T")
-_spill_folder: Path | None = None  # where counters made now spill (see spill_into)
-
-
-@contextmanager
-def spill_into(folder: Path | None) -> Iterator[None]:
-    """Counters made inside the block spill their hashes into scratch folders in ``folder``
-    (a build's own scratch folder); outside any block, into the system temp folder."""
-    global _spill_folder
-    before, _spill_folder = _spill_folder, folder
-    try:
-        yield
-    finally:
-        _spill_folder = before
-
-
-def mix(x: np.ndarray) -> np.ndarray:
-    """A bijective finaliser that spreads every input bit over the output (splitmix64)."""
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
 
 
 def hash_strings(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -63,23 +31,6 @@ def hash_strings(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     if column.null_count:
         hashed = np.where(pc.is_valid(column).to_numpy(zero_copy_only=False), hashed, NULL_HASH)
     return hashed
-
-
-def hash_present_strings(column: pa.Array) -> np.ndarray:
-    """:func:`hash_strings` of a text column's non-null values (Polars drops the nulls
-    without copying the text)."""
-    if len(column) == column.null_count:
-        return np.empty(0, np.uint64)
-    series = cast(pl.Series, pl.from_arrow(column))
-    return series.drop_nulls().hash(seed=HASH_SEED).to_numpy()
-
-
-def hash_rows(*columns: pa.Array) -> np.ndarray:
-    """One 64-bit hash per row of several columns together (order matters)."""
-    frame = pl.DataFrame(
-        [cast(pl.Series, pl.from_arrow(column)).alias(f"c{i}") for i, column in enumerate(columns)]
-    )
-    return frame.hash_rows(seed=HASH_SEED).to_numpy()
 
 
 @dataclass
@@ -112,25 +63,16 @@ class KeyIndex:
     def __len__(self) -> int:
         return len(self.hashes)
 
-    def contains(self, values: pa.Array | pa.ChunkedArray, exact: bool = True) -> np.ndarray:
-        """True where a value is one of the keys (nulls are never contained).
+    def contains(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """True where a value is one of the keys (nulls are never contained)."""
+        return self.contains_hashed(values, hash_strings(values))
 
-        With ``exact=False`` a hash match is taken as a match without comparing the text
-        (for counts, where a 1 in 10**9 chance of a miscount is acceptable).
-        """
-        return self.contains_hashed(values, hash_strings(values), exact)
-
-    def contains_hashed(self, values, hashed: np.ndarray, exact: bool = True) -> np.ndarray:
+    def contains_hashed(self, values, hashed: np.ndarray) -> np.ndarray:
         """As :meth:`contains`, given the values' hashes."""
         found = np.zeros(len(hashed), bool)
         if len(self.hashes) == 0:
             return found
-        if exact:
-            return self.contains_sorted(values, hashed, found)
-        _, found = hash_hits(self.hashes, hashed)
-        if values.null_count:
-            found &= pc.is_valid(values).to_numpy(zero_copy_only=False)
-        return found
+        return self.contains_sorted(values, hashed, found)
 
     def same_text(self, values, index: np.ndarray, position: np.ndarray) -> np.ndarray:
         """Whether each chosen value equals the key at its matched position."""
@@ -219,137 +161,3 @@ class GrowingKeySet:
             levels, self.levels = self.levels, []
             self.levels = [joined(levels)]
         return self.levels[0]
-
-
-@dataclass
-class DuplicateCounter:
-    """Counts the rows whose composite key occurs more than once in the whole table.
-
-    Hashes go to 16 buckets by their top bits. A bucket stays in memory until the counter
-    holds ``memory_rows`` hashes in all; then buckets are appended to scratch files, so
-    memory stays bounded at any table size. Counting sorts one bucket at a time.
-    """
-
-    memory_rows: int = DUPLICATE_MEMORY_ROWS
-    buckets: list[list[np.ndarray]] = field(
-        default_factory=lambda: [[] for _ in range(1 << BUCKET_BITS)]
-    )
-    held: int = 0
-    folder: Path | None = field(default_factory=lambda: _spill_folder)
-    scratch: Path | None = None
-
-    def add(self, *columns: pa.Array) -> None:
-        self.add_hashes(hash_rows(*columns))
-
-    def add_hashes(self, hashes: np.ndarray) -> None:
-        top = (hashes >> np.uint64(64 - BUCKET_BITS)).astype(np.uint8)  # radix-sorted
-        order = np.argsort(top, kind="stable")
-        bounds = np.searchsorted(top[order], np.arange((1 << BUCKET_BITS) + 1))
-        for b in range(1 << BUCKET_BITS):
-            self.buckets[b].append(hashes[order[bounds[b] : bounds[b + 1]]])
-        self.held += len(hashes)
-        if self.held > self.memory_rows:
-            self.spill()
-
-    def spill(self) -> None:
-        """Append every bucket's hashes to its scratch file."""
-        if self.scratch is None:
-            self.scratch = (
-                make_scratch(self.folder, "hashes")
-                if self.folder is not None
-                else Path(tempfile.mkdtemp(prefix="ptoffact-hashes-"))
-            )
-        for b, chunks in enumerate(self.buckets):
-            if chunks:
-                with open(self.bucket_path(b), "ab") as stream:
-                    for chunk in chunks:
-                        chunk.tofile(stream)
-        self.buckets = [[] for _ in range(1 << BUCKET_BITS)]
-        self.held = 0
-
-    def bucket_path(self, b: int) -> Path:
-        assert self.scratch is not None  # spill() made it
-        return self.scratch / f"bucket-{b:02d}.u64"
-
-    def bucket(self, b: int) -> np.ndarray:
-        """All hashes of one bucket (from its scratch file and from memory)."""
-        parts = list(self.buckets[b])
-        if self.scratch is not None and self.bucket_path(b).exists():
-            parts.insert(0, np.fromfile(self.bucket_path(b), np.uint64))
-        return np.concatenate(parts) if parts else np.empty(0, np.uint64)
-
-    def result(self) -> int:
-        """Rows in groups of two or more."""
-        return sum(self.per_bucket(rows_in_groups))
-
-    def per_bucket(self, work: Callable[[np.ndarray], T]) -> list[T]:
-        """``work`` on each bucket's hashes (on two threads: numpy sorts without the GIL);
-        the counter is spent: its memory and scratch files are freed."""
-        done = list(pool("hashes", 2).map(lambda b: work(self.bucket(b)), range(1 << BUCKET_BITS)))
-        self.buckets = [[] for _ in range(1 << BUCKET_BITS)]
-        self.held = 0
-        if self.scratch is not None:
-            remove_scratch(self.scratch)
-            self.scratch = None
-        return done
-
-
-def rows_in_groups(hashes: np.ndarray) -> int:
-    """How many of the values occur more than once."""
-    hashes.sort()
-    same = hashes[1:] == hashes[:-1]
-    in_group = np.zeros(len(hashes), bool)
-    in_group[1:] |= same
-    in_group[:-1] |= same
-    return int(in_group.sum())
-
-
-@dataclass
-class KeyCounts:
-    """How many keys occur once, twice, ... (a histogram), and the keys that repeat."""
-
-    histogram: np.ndarray  # histogram[k] = keys occurring k times
-    repeated: np.ndarray  # sorted hashes of the keys occurring more than once
-    repeats: np.ndarray  # how often each of those occurs
-
-    def median(self) -> float | None:
-        keys = int(self.histogram.sum())
-        if keys == 0:
-            return None
-        cumulative = np.cumsum(self.histogram)
-        lower = int(np.searchsorted(cumulative, (keys - 1) // 2 + 1))
-        upper = int(np.searchsorted(cumulative, keys // 2 + 1))
-        return (lower + upper) / 2
-
-    def mean(self) -> float | None:
-        keys = int(self.histogram.sum())
-        rows = int((self.histogram * np.arange(len(self.histogram))).sum())
-        return rows / keys if keys else None
-
-
-@dataclass
-class KeyCounter(DuplicateCounter):
-    """A duplicate counter that also tells how often each key occurs (and, with
-    ``keep_repeated``, which keys repeat)."""
-
-    keep_repeated: bool = False
-
-    def counts(self) -> KeyCounts:
-        parts = self.per_bucket(lambda hashes: bucket_counts(hashes, self.keep_repeated))
-        histograms, repeated, repeats = zip(*parts, strict=True)
-        width = max(len(h) for h in histograms)
-        histogram = sum(np.pad(h, (0, width - len(h))) for h in histograms)
-        keys = np.concatenate(repeated)
-        order = np.argsort(keys)
-        return KeyCounts(np.asarray(histogram), keys[order], np.concatenate(repeats)[order])
-
-
-def bucket_counts(hashes: np.ndarray, keep_repeated: bool) -> tuple[np.ndarray, ...]:
-    """The histogram of one bucket's key counts, and its repeated keys with their counts."""
-    if len(hashes) == 0:
-        return np.zeros(1, np.int64), hashes, np.empty(0, np.int64)
-    hashes.sort()
-    starts = np.flatnonzero(np.concatenate([[True], hashes[1:] != hashes[:-1]]))
-    sizes = np.diff(np.append(starts, len(hashes)))
-    many = sizes > 1 if keep_repeated else np.zeros(len(sizes), bool)
-    return np.bincount(sizes), hashes[starts[many]], sizes[many]

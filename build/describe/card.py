@@ -8,13 +8,11 @@ from (:mod:`.summary`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from ptoffact_build.check.quirks import QUIRK_NOTES
+from ptoffact_build.describe.card_sections import statistics_sections
 from ptoffact_build.describe.datapackage import (
     BIBTEX_PAPER,
     PAPER_URL,
@@ -23,17 +21,15 @@ from ptoffact_build.describe.datapackage import (
     bibtex_package,
 )
 from ptoffact_build.describe.dictionary import data_dictionary
+from ptoffact_build.describe.facts import ReleaseFacts
 from ptoffact_build.describe.limitations import limitations_section
 from ptoffact_build.describe.plots import Plot, figures_section
+from ptoffact_build.describe.quirks import quirk_note, quirks_json
+from ptoffact_build.describe.record import ReleaseRecord, SplitSize
 from ptoffact_build.describe.report import Origin, SourceRecord
-from ptoffact_build.describe.statistics import statistics_sections
 from ptoffact_build.describe.summary import BUILT_FROM_USPTO, FULL_DATASET, BuildSummary
 from ptoffact_build.describe.usage import loading_section
-from ptoffact_build.pipeline import RunResult
 from ptoffact_build.schema import DEFAULT_TABLE, TABLES, load_schemas
-
-if TYPE_CHECKING:
-    from ptoffact_build.write.sink import TableFiles
 
 TAGS = ["patents", "uspto", "office-actions", "prior-art", "tabular"]
 TASK_CATEGORIES = ["tabular-classification"]
@@ -51,26 +47,6 @@ YAML_ORDER = [
     "configs",
     "dataset_info",
 ]
-
-
-@dataclass(frozen=True)
-class SplitSize:
-    """A table's one split: its rows, its bytes in memory as ``datasets`` measures them on
-    loading (``num_bytes``, which keys its cache too) and its Parquet bytes on disk."""
-
-    rows: int
-    arrow_bytes: int
-    parquet_bytes: int
-
-
-def split_sizes(tables: dict[str, TableFiles]) -> dict[str, SplitSize]:
-    """Each table's split size, from the files the release wrote."""
-    return {
-        name: SplitSize(
-            sum(s.rows or 0 for s in files.shards), files.arrow_bytes, files.parquet_bytes
-        )
-        for name, files in tables.items()
-    }
 
 
 def size_category(rows: int) -> str:
@@ -92,7 +68,7 @@ def size_category(rows: int) -> str:
 def table_config(table: str, description: str | None = None) -> dict[str, Any]:
     """A table's ``configs`` entry: its Parquet shards as the train split.
 
-    ``description`` (see :func:`build_description`) is a builder config parameter that
+    ``description`` (see :func:`.record.build_description`) is a builder config parameter that
     ``datasets`` reads into its cache key of a local folder, which otherwise never looks at the
     files: a release rebuilt in place with other data then loads its new rows, while the
     shards keep the Hub's names and ``hf://`` paths.
@@ -104,11 +80,6 @@ def table_config(table: str, description: str | None = None) -> dict[str, Any]:
     if description is not None:
         config["description"] = description
     return config
-
-
-def build_description(build: str, data_id: str) -> str:
-    """A config's description: the build id and a digest of the table's Parquet bytes."""
-    return f"ptoffact build {build}, Parquet data {data_id}"
 
 
 def table_info(table: str, features: list[dict[str, str]], size: SplitSize) -> dict[str, Any]:
@@ -158,7 +129,7 @@ PROVENANCE = {
 }
 
 
-def provenance_section(summary: BuildSummary, sources: list[SourceRecord]) -> str:
+def provenance_section(summary: BuildSummary, sources: tuple[SourceRecord, ...]) -> str:
     lines = [
         "## Provenance",
         "",
@@ -173,7 +144,7 @@ def provenance_section(summary: BuildSummary, sources: list[SourceRecord]) -> st
     return "\n".join(lines)
 
 
-def counts_section(result: RunResult) -> str:
+def counts_section(facts: ReleaseFacts, quarantined: dict[str, int]) -> str:
     lines = [
         "## Rows",
         "",
@@ -181,13 +152,12 @@ def counts_section(result: RunResult) -> str:
         "|---|---|---|",
     ]
     for table in TABLES:
-        t = result.tables[table]
-        lines.append(f"| `{table}` | {t.rows_valid:,} | {t.rows_quarantined:,} |")
-    quarantined = sum(t.rows_quarantined for t in result.tables.values())
+        lines.append(f"| `{table}` | {facts.rows(table):,} | {quarantined[table]:,} |")
+    held = sum(quarantined.values())
     lines.append("")
-    if quarantined:
+    if held:
         lines.append(
-            f"Built with `--on-error quarantine`: {quarantined:,} rows failed validation (or "
+            f"Built with `--on-error quarantine`: {held:,} rows failed validation (or "
             "refer to a row that did) and are in `quarantine/<table>.csv` with their source "
             "file, row number and reasons; `validation_report.json` counts every finding."
         )
@@ -197,9 +167,8 @@ def counts_section(result: RunResult) -> str:
 
 
 def vocabulary_key(key: str) -> str:
-    """A counted value as the card shows it. The schemas read an empty CSV cell as missing,
-    so the Parquet holds NULL there and never an empty string: the measures count those
-    NULLs under ``""`` (:func:`~ptoffact_build.check.quirks.value_counts`)."""
+    """A counted value as the card shows it: NULL, counted under ``""``
+    (:func:`.quirks.top`), as NULL."""
     return "NULL" if key == "" else f"`{key}`"
 
 
@@ -209,12 +178,7 @@ def quirk_value(value) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def quirk_note(table: str, name: str) -> str:
-    """What a quirk row measures: the note for this table's measure, else the shared one."""
-    return QUIRK_NOTES.get(f"{table}.{name}") or QUIRK_NOTES.get(name, "")
-
-
-def quirks_section(result: RunResult) -> str:
+def quirks_section(facts: ReleaseFacts) -> str:
     lines = [
         "## Known quirks (measured on this build)",
         "",
@@ -225,34 +189,31 @@ def quirks_section(result: RunResult) -> str:
         "| table | measure | value | meaning |",
         "|---|---|---|---|",
     ]
-    for table in TABLES:
-        for name, value in result.tables[table].quirks.items():
+    for table, quirks in quirks_json(facts).items():
+        for name, value in quirks.items():
             note = quirk_note(table, name)
             lines.append(f"| `{table}` | `{name}` | {quirk_value(value)} | {note} |")
     return "\n".join(lines)
 
 
 def render_card(
-    result: RunResult,
-    sources: list[SourceRecord],
-    sizes: dict[str, SplitSize],
+    facts: ReleaseFacts,
+    record: ReleaseRecord,
     repo: str | None = None,
-    year: int | None = None,
-    descriptions: dict[str, str] | None = None,
     plots: list[Plot] | None = None,
 ) -> str:
     """The complete dataset card of a release: YAML front matter, then the body.
 
     With ``repo`` (OWNER/NAME) its loading examples name that Hub repository; without, they
-    run from inside the release folder. ``year`` (the build's, by default this one) dates
-    the package citation. ``plots`` are the figures drawn under ``images/`` (none: no
-    Figures section).
+    run from inside the release folder. The record's year dates the package citation.
+    ``plots`` are the figures drawn under ``images/`` (none: no Figures section).
     """
-    summary = BuildSummary.of(result, sources)
-    front = card_data(summary.title, sizes, descriptions).to_yaml(original_order=YAML_ORDER)
-    year = year or datetime.now(UTC).year
-    body = card_body(result, summary, sources, repo, year, plots or [])
-    return str(DatasetCard(f"---\n{front}\n---\n{body}"))
+    summary = BuildSummary.of(facts, record.sources)
+    sizes = record.split_sizes(facts)
+    front = card_data(summary.title, sizes, record.descriptions())
+    yaml = front.to_yaml(original_order=YAML_ORDER)
+    body = card_body(facts, record, summary, repo, plots or [])
+    return str(DatasetCard(f"---\n{yaml}\n---\n{body}"))
 
 
 def opening(summary: BuildSummary) -> list[str]:
@@ -279,35 +240,34 @@ def opening(summary: BuildSummary) -> list[str]:
 
 
 def card_body(
-    result: RunResult,
+    facts: ReleaseFacts,
+    record: ReleaseRecord,
     summary: BuildSummary,
-    sources: list[SourceRecord],
     repo: str | None,
-    year: int,
-    plots: list[Plot] | None = None,
+    plots: list[Plot],
 ) -> str:
-    """The card's Markdown for people: opening, loading, counts, dictionary, quirks,
-    limitations, provenance, licence and citation."""
+    """The card's Markdown for people: opening, loading, counts, figures, measured sections,
+    dictionary, quirks, limitations, provenance, licence and citation."""
     body = [
         "",
         *opening(summary),
         "",
         loading_section(repo),
         "",
-        counts_section(result),
+        counts_section(facts, record.quarantined),
         "",
         *([figures_section(plots), ""] if plots else []),
-        statistics_sections(result),
+        statistics_sections(facts),
         "",
         "## Data dictionary",
         "",
         data_dictionary(),
         "",
-        quirks_section(result),
+        quirks_section(facts),
         "",
         limitations_section(),
         "",
-        provenance_section(summary, sources),
+        provenance_section(summary, record.sources),
         "",
         "## License",
         "",
@@ -322,7 +282,7 @@ def card_body(
         "```bibtex",
         BIBTEX_PAPER,
         "",
-        bibtex_package(year),
+        bibtex_package(record.year),
         "```",
         "",
     ]

@@ -6,7 +6,6 @@ from ``schema/<table>.json``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ptoffact_build import __version__
@@ -14,9 +13,8 @@ from ptoffact_build.filerecord import FileRecord
 from ptoffact_build.schema import TABLES, TableSchema, load_schema
 
 if TYPE_CHECKING:
-    from ptoffact_build.describe.report import SourceRecord
-    from ptoffact_build.pipeline import RunResult
-    from ptoffact_build.write.sink import TableFiles
+    from ptoffact_build.describe.facts import ReleaseFacts
+    from ptoffact_build.describe.record import ReleaseRecord
 
 DATAPACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 PORTAL_PRODUCT = "https://data.uspto.gov/bulkdata/datasets/ptoffact"
@@ -132,37 +130,32 @@ def shard_entry(shard: FileRecord) -> dict[str, Any]:
 
 
 def release_datapackage(
-    root: Path,
-    tables: dict[str, TableFiles],
-    result: RunResult,
-    sources: list[SourceRecord],
-    entries: list[str],
+    record: ReleaseRecord, facts: ReleaseFacts, entries: list[str]
 ) -> dict[str, Any]:
     """A release's datapackage.json: gzip CSV resources, Parquet shards listed beside them.
 
-    Its title and description are this build's (:class:`.summary.BuildSummary`): its counts,
-    and where its sources came from. ``entries`` are what the release folder holds at its top
-    (see :mod:`.write.scratch`).
+    Its title and description are this release's (:class:`.summary.BuildSummary`): its
+    counts, and where its sources came from. ``entries`` are what the release folder holds
+    at its top (see :mod:`.write.scratch`).
     """
     from ptoffact_build.describe.summary import BuildSummary  # it imports this module
 
-    summary = BuildSummary.of(result, sources)
+    summary = BuildSummary.of(facts, record.sources)
     resources = []
     for table in TABLES:
-        files = tables[table]
-        shards = [shard_entry(s.relative_to(root)) for s in files.shards]
-        quarantined: dict[str, Any] = {"rows": result.tables[table].rows_quarantined}
+        files = record.files[table]
+        shards = [shard_entry(s) for s in files.shards]
+        quarantined: dict[str, Any] = {"rows": record.quarantined[table]}
         if files.quarantine is not None:
-            held = files.quarantine.relative_to(root)
-            quarantined.update(path=held.path.as_posix(), hash=held.hash)
-        csv = files.csv.relative_to(root)
+            quarantined.update(path=files.quarantine.path.as_posix(), hash=files.quarantine.hash)
         extra = {"parquet": shards, "quarantined": quarantined}
-        resources.append(table_resource(load_schema(table), csv, **extra))
+        resources.append(table_resource(load_schema(table), files.csv, **extra))
     block = {
         "origin": summary.origin.value,
-        "sources": [s.to_json() for s in sources],
-        "policy": result.policy,
+        "sources": [s.to_json() for s in record.sources],
+        "policy": record.policy,
         "release_entries": entries,
+        "build_id": record.build,
     }
     return datapackage(
         resources, title=summary.title, description=summary.description(), ptoffact=block

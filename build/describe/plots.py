@@ -1,6 +1,6 @@
-"""The card's figures: PNG files under the release's ``images/``, drawn from the aggregates
-kept during the build (:mod:`ptoffact_build.check.timeline`), and the card's section that
-shows them.
+"""The card's figures: PNG files under the release's ``images/``, drawn from the numbers
+the describe stage measured in the release (as the report's ``statistics.figures`` holds
+them, :func:`.statistics.figure_data`), and the card's section that shows them.
 
 matplotlib is imported only when a figure is drawn (other commands do not pay for it) and
 draws with its Agg renderer, at a fixed size and resolution, without the PNG's Software
@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-    from ptoffact_build.pipeline import RunResult
 
 IMAGES = "images"
 SIZE, DPI = (8.0, 4.5), 120  # 960 x 540 pixels
@@ -82,25 +80,6 @@ class Plot:
     @property
     def path(self) -> str:
         return f"{IMAGES}/{self.name}.png"
-
-
-def per_mail_year(result: RunResult) -> list[dict[str, Any]]:
-    """The office actions' per-year rows of the statistics (none when they were not kept)."""
-    return result.tables["office_actions"].statistics.get("per_mail_year", [])
-
-
-def figure_data(result: RunResult) -> dict[str, Any]:
-    """The aggregates the figures draw, as the report's ``statistics`` holds them."""
-    actions = result.tables["office_actions"].statistics
-    citations = result.tables["citations"].statistics
-    return {
-        "per_mail_month_by_document_cd": actions.get("per_mail_month_by_document_cd", []),
-        "per_mail_quarter": actions.get("per_mail_quarter", []),
-        "per_technology_center": actions.get("per_technology_center", []),
-        "citation_rows": result.tables["citations"].rows_valid,
-        "citations_by_source": citations.get("citations_by_source", []),
-        "citations_in_several_sources": citations.get("citations_in_several_sources"),
-    }
 
 
 # ---- the numbers behind the figures ------------------------------------------------------
@@ -296,8 +275,8 @@ def draw_shares(
     return f" On this build {few:,} actions fall in such {per}s." if few else ""
 
 
-def percent(part: int, whole: int) -> str:
-    """A share to one decimal, a small one that would round to 0.0 % as < 0.1 %."""
+def bar_share(part: int, whole: int) -> str:
+    """A bar's share to one decimal, a small one that would round to 0.0 % as < 0.1 %."""
     share = 100 * part / whole
     return "< 0.1 %" if 0 < share < 0.05 else f"{share:.1f} %"
 
@@ -316,7 +295,7 @@ def draw_bars(
     axes.barh(positions, values, color="#4c72b0", height=0.7)
     axes.set_yticks(positions, labels)
     for y, value in zip(positions, values, strict=True):
-        axes.text(value, y, f" {value:,} ({percent(value, whole)})", va="center", fontsize=10)
+        axes.text(value, y, f" {value:,} ({bar_share(value, whole)})", va="center", fontsize=10)
     axes.set_xlim(0, max(values) * 1.35 or 1)
     axes.xaxis.set_major_locator(MaxNLocator(nbins=6))
     axes.xaxis.set_major_formatter(FuncFormatter(compact))
@@ -436,8 +415,8 @@ def figures_section(plots: list[Plot]) -> str:
     lines = [
         "## Figures (measured on this build)",
         "",
-        "Drawn from counts kept while the rows were validated; the numbers behind each figure "
-        "are in `validation_report.json` under `statistics.figures`.",
+        "Drawn from counts measured in the release's Parquet shards; the numbers behind each "
+        "figure are in `validation_report.json` under `statistics.figures`.",
     ]
     for plot in plots:
         lines += ["", f"### {plot.title}", ""]

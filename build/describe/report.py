@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from ptoffact_build.describe.facts import ReleaseFacts
+from ptoffact_build.describe.quirks import quirks_json
 from ptoffact_build.describe.statistics import statistics_json
 from ptoffact_build.filerecord import FileRecord
 from ptoffact_build.hashing import file_sha256
@@ -23,7 +26,7 @@ class Origin(StrEnum):
     LOCAL = "local"  # other files, of unknown origin
 
     @classmethod
-    def of_build(cls, records: list[SourceRecord]) -> Origin:
+    def of_build(cls, records: Sequence[SourceRecord]) -> Origin:
         """One origin for all the sources, LOCAL when they are not all alike."""
         found = {r.origin for r in records}
         return found.pop() if len(found) == 1 else cls.LOCAL
@@ -82,9 +85,12 @@ def source_records(
     return records
 
 
-def report_json(result: RunResult, sources: list[SourceRecord]) -> dict[str, Any]:
-    """The validation report: counts per type, capped examples, quirk measurements, and
-    the card's statistics when the run computed them (a build does, ``validate`` does not)."""
+def report_json(
+    result: RunResult, sources: Sequence[SourceRecord], facts: ReleaseFacts | None = None
+) -> dict[str, Any]:
+    """The validation report: counts per type and capped examples; with ``facts`` (a
+    build's, measured in its release) the quirks of each table and the card's statistics.
+    ``validate`` has no release to measure: its report has neither."""
     tables = {}
     for name, t in result.tables.items():
         tables[name] = {
@@ -95,8 +101,6 @@ def report_json(result: RunResult, sources: list[SourceRecord]) -> dict[str, Any
             "rows_quarantined_for_a_quarantined_reference": t.rows_cascaded,
             "unreadable": t.unreadable,
             "errors": result.log.to_json(name),
-            "quirks": t.quirks,
-            "distinct_values": t.distinct,
         }
     report = {
         "valid": result.log.total == 0,
@@ -107,6 +111,13 @@ def report_json(result: RunResult, sources: list[SourceRecord]) -> dict[str, Any
         "seconds_per_stage": result.watch.to_json(),
         "tables": tables,
     }
-    if result.statistics:
-        report["statistics"] = statistics_json(result)
+    return report if facts is None else with_description(report, facts)
+
+
+def with_description(report: dict[str, Any], facts: ReleaseFacts) -> dict[str, Any]:
+    """The report with each table's measured ``quirks`` and the ``statistics`` block set
+    from ``facts`` (replacing those it had)."""
+    for table, quirks in quirks_json(facts).items():
+        report["tables"][table]["quirks"] = quirks
+    report["statistics"] = statistics_json(facts)
     return report

@@ -1,293 +1,221 @@
-"""The card's measured statistics and join recipes, and the report's ``statistics`` block.
+"""The measured statistics of a release as the report's ``statistics`` block holds them and
+as the card's measured sections show them, rendered from :class:`.facts.ReleaseFacts`.
 
-Every number comes from the aggregates kept while the validated rows passed
-(:mod:`ptoffact_build.check.statistics`) and from the quirk measures; nothing reads the data
-again.
+Nothing here measures: a year's actions are the sum of its months', the final actions are
+``document_cd``'s count of CTFR, a column's top values are its counted values.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import date
 from typing import Any
 
-from ptoffact_build.check.statistics import (
+from ptoffact_build.describe.facts import (
+    CITATION_SOURCES,
+    FLAGS,
     GROUNDS,
+    OTHER,
     PARSING_FLAGS,
-    PER_KEY,
-    PER_KEY_SUMMARY,
-    SKETCH_SIZE,
-    unique_column,
+    ColumnFacts,
+    MonthCount,
+    ReleaseFacts,
+    RowsPerKey,
 )
-from ptoffact_build.describe.plots import figure_data, per_mail_year
-from ptoffact_build.pipeline import RunResult
 from ptoffact_build.schema import TABLES
 
+CODES_SHOWN = 4  # document codes the monthly counts name; the rest are summed as "other"
+TOP_VALUES = 10  # values a column profile lists
+VOCABULARY_LIMIT = 50  # a column with more distinct values lists none
 
-def share(part: int, whole: int) -> float | None:
+
+def fraction(part: int, whole: int) -> float | None:
+    """``part / whole`` to four decimals (None when ``whole`` is 0)."""
     return round(part / whole, 4) if whole else None
 
 
-def overview(result: RunResult) -> dict[str, Any]:
-    """Rows, distinct applications and art units, mail dates, finals, per-key ratios."""
-    actions = result.tables["office_actions"]
-    stats = actions.statistics
+def label(value: Any) -> str:
+    """A value as text, booleans as in JSON and SQL."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def extreme(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+# ---- time series, derived from the monthly counts ----------------------------------------
+
+
+def dated(facts: ReleaseFacts) -> list[tuple[date, MonthCount]]:
+    """The counts of actions with a mail date, with their month's first day."""
+    return [(m.month, m) for m in facts.months if m.month is not None]
+
+
+def per_period(facts: ReleaseFacts, period: Any, flags: tuple[str, ...]) -> dict[Any, list[int]]:
+    """Actions and flagged actions per period (``period`` of a month's first day), in order."""
+    found: dict[Any, list[int]] = defaultdict(lambda: [0] * (1 + len(flags)))
+    for day, m in dated(facts):
+        counts = found[period(day)]
+        counts[0] += m.actions
+        for i, name in enumerate(flags, start=1):
+            counts[i] += m.flag(name)
+    return dict(sorted(found.items()))
+
+
+def per_mail_year(facts: ReleaseFacts) -> list[dict[str, Any]]:
+    """Actions per mail year, with those raising each ground and carrying each flag."""
+    years = per_period(facts, lambda day: day.year, GROUNDS + PARSING_FLAGS)
+    return [
+        {"year": year, "office_actions": counts[0], **dict(zip(FLAGS, counts[1:], strict=True))}
+        for year, counts in years.items()
+    ]
+
+
+def quarter_label(day: date) -> str:
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def per_mail_quarter(facts: ReleaseFacts) -> list[dict[str, Any]]:
+    """Actions per mail quarter, with those raising each ground."""
+    quarters = per_period(facts, lambda day: (day.year, (day.month - 1) // 3), GROUNDS)
+    return [
+        {
+            "quarter": f"{year}Q{quarter + 1}",
+            "office_actions": counts[0],
+            **dict(zip(GROUNDS, counts[1:], strict=True)),
+        }
+        for (year, quarter), counts in quarters.items()
+    ]
+
+
+def shown_codes(facts: ReleaseFacts) -> list[str]:
+    """The most frequent document codes (ties by name), then ``other`` for the rest."""
+    totals: dict[str, int] = defaultdict(int)
+    for _, m in dated(facts):
+        totals[m.document_cd or OTHER] += m.actions
+    ranked = sorted((c for c in totals if c != OTHER), key=lambda c: (-totals[c], c))
+    shown = ranked[:CODES_SHOWN]
+    return shown + ([OTHER] if len(shown) < len(totals) else [])
+
+
+def per_mail_month_by_document_cd(facts: ReleaseFacts) -> list[dict[str, Any]]:
+    """Actions per mail month by document code (the less frequent codes as ``other``)."""
+    codes = shown_codes(facts)
+    found: dict[date, dict[str, int]] = {}
+    for day, m in dated(facts):
+        code = m.document_cd if m.document_cd in codes else OTHER
+        row = found.setdefault(day, dict.fromkeys(codes, 0))
+        row[code] += m.actions
+    return [{"month": f"{day:%Y-%m}", **row} for day, row in sorted(found.items())]
+
+
+def per_technology_center(facts: ReleaseFacts) -> list[dict[str, Any]]:
+    """Actions per technology center (``other`` last)."""
+    found: dict[str, int] = defaultdict(int)
+    for m in facts.months:
+        found[m.center] += m.actions
+    order = sorted(c for c in found if c != OTHER) + ([OTHER] if OTHER in found else [])
+    return [{"center": c, "office_actions": found[c]} for c in order]
+
+
+def mailed_before(facts: ReleaseFacts, year: int) -> int:
+    """Actions mailed before January of ``year``."""
+    return sum(m.actions for day, m in dated(facts) if day.year < year)
+
+
+def citations_by_source(facts: ReleaseFacts) -> list[dict[str, Any]]:
+    """Citation rows whose flag for each place is true, and those with none true."""
+    rows = [
+        {"source": name, "citations": facts.column("citations", name).rows_with(True)}
+        for name in CITATION_SOURCES
+    ]
+    return [*rows, {"source": "none", "citations": facts.citations_in_no_source}]
+
+
+def figure_data(facts: ReleaseFacts) -> dict[str, Any]:
+    """The numbers the figures draw, as the report's ``statistics.figures`` holds them."""
     return {
-        "rows": {t: result.tables[t].rows_valid for t in TABLES},
-        "distinct_applications": actions.distinct.get("app_id"),
-        "distinct_art_units": stats.get("distinct_art_units"),
-        "mail_dt_first": actions.quirks.get("mail_dt_first"),
-        "mail_dt_last": actions.quirks.get("mail_dt_last"),
-        "final_actions": stats.get("final_actions"),
-        "final_actions_share": share(stats.get("final_actions", 0), actions.rows_valid),
-        "rejections_per_action": result.tables["rejections"].statistics.get(
-            "rejections_per_action"
-        ),
-        "citations_per_application": result.tables["citations"].statistics.get(
-            "citations_per_application"
-        ),
+        "per_mail_month_by_document_cd": per_mail_month_by_document_cd(facts),
+        "per_mail_quarter": per_mail_quarter(facts),
+        "per_technology_center": per_technology_center(facts),
+        "citation_rows": facts.rows("citations"),
+        "citations_by_source": citations_by_source(facts),
+        "citations_in_several_sources": facts.citations_in_several_sources,
     }
 
 
-def joins(result: RunResult) -> dict[str, Any]:
-    """How well the tables join on this build."""
-    rejections = result.tables["rejections"]
-    citations = result.tables["citations"]
-    quirks = citations.quirks
-    tied = citations.rows_valid - quirks.get("ifw_number_empty", 0)
+# ---- the report's statistics block -------------------------------------------------------
+
+
+def key_summary(counts: RowsPerKey) -> dict[str, Any]:
     return {
-        "rejections": rejections.rows_valid,
-        "rejections_with_action": rejections.statistics.get("rows_with_action"),
-        "citations": citations.rows_valid,
+        "keys": counts.keys,
+        "mean": None if counts.mean is None else round(counts.mean, 4),
+        "median": counts.median,
+    }
+
+
+def overview(facts: ReleaseFacts) -> dict[str, Any]:
+    """Rows, distinct applications and art units, mail dates, finals, rows per key."""
+    dates = facts.column("office_actions", "mail_dt")
+    final = facts.column("office_actions", "document_cd").rows_with("CTFR")
+    return {
+        "rows": {t: facts.rows(t) for t in TABLES},
+        "distinct_applications": facts.column("office_actions", "app_id").distinct,
+        "distinct_art_units": facts.column("office_actions", "art_unit").distinct,
+        "mail_dt_first": extreme(dates.low),
+        "mail_dt_last": extreme(dates.high),
+        "final_actions": final,
+        "final_actions_share": fraction(final, facts.rows("office_actions")),
+        "rejections_per_action": key_summary(facts.rejections_per_action),
+        "citations_per_application": key_summary(facts.citations_per_application),
+    }
+
+
+def joins(facts: ReleaseFacts) -> dict[str, Any]:
+    """How well the tables join in this release."""
+    citations = facts.rows("citations")
+    tied = citations - facts.column("citations", "ifw_number").nulls
+    unknown = facts.citation_quirks.ifw_number_not_in_office_actions
+    return {
+        "rejections": facts.rows("rejections"),
+        "rejections_with_action": facts.joins.rejections_with_action,
+        "citations": citations,
         "citations_tied_to_an_action": tied,
-        "citations_whose_action_exists": tied - quirks.get("ifw_number_not_in_office_actions", 0),
-        "citations_app_id_without_action": quirks.get("app_id_not_in_office_actions"),
-        "citations_multiplied_by_rejection_join": citations.statistics.get(
-            "rows_multiplied_by_rejection_join"
-        ),
-        "rows_added_by_rejection_join": citations.statistics.get("rows_added_by_rejection_join"),
-        "citations_with_action_type_but_no_subtype": citations.statistics.get(
-            "rows_with_action_type_but_no_subtype"
-        ),
+        "citations_whose_action_exists": tied - unknown,
+        "citations_app_id_without_action": facts.citation_quirks.app_id_not_in_office_actions,
+        "citations_multiplied_by_rejection_join": facts.joins.citations_multiplied,
+        "rows_added_by_rejection_join": facts.joins.rows_added_by_rejection_join,
+        "citations_with_action_type_but_no_subtype": facts.joins.citations_typed_without_subtype,
     }
 
 
-def exact_distinct(result: RunResult, table: str) -> dict[str, int]:
-    """Distinct non-NULL values of the columns the build counts exactly anyway: a one-column
-    primary key (a value per row), the values later tables look up, the keys counted per row."""
-    found = result.tables[table]
-    known = dict(found.distinct)
-    unique = unique_column(table)
-    if unique is not None:
-        known[unique] = found.rows_valid
-    if table in PER_KEY:
-        column = PER_KEY[table]
-        counted = found.statistics.get(PER_KEY_SUMMARY[table]) or {}
-        nulls = found.statistics.get("columns", {}).get(column, {}).get("null")
-        if nulls is not None and "keys" in counted:  # NULL was counted as one key
-            known[column] = counted["keys"] - (1 if nulls else 0)
-    return known
+def column_profile(column: ColumnFacts) -> dict[str, Any]:
+    """A column's profile: NULL cells, distinct values, extremes, and the top values of a
+    counted column with a small vocabulary."""
+    found: dict[str, Any] = {
+        "null": column.nulls,
+        "distinct": column.distinct,
+        "distinct_exact": column.exact,
+        "min": extreme(column.low),
+        "max": extreme(column.high),
+    }
+    if column.counts is not None and column.distinct <= VOCABULARY_LIMIT:
+        present = [c for c in column.counts if c.value is not None][:TOP_VALUES]
+        found["top"] = {label(c.value): c.rows for c in present}
+    return found
 
 
-def column_profiles(result: RunResult, table: str) -> dict[str, dict[str, Any]]:
-    """A table's column profile, with exact distinct counts where the build has them."""
-    columns = {n: dict(p) for n, p in result.tables[table].statistics.get("columns", {}).items()}
-    for name, count in exact_distinct(result, table).items():
-        if name in columns:
-            columns[name].update(distinct=count, distinct_exact=True)
-    return columns
+def column_profiles(facts: ReleaseFacts, table: str) -> dict[str, dict[str, Any]]:
+    return {c.name: column_profile(c) for c in facts.tables[table].columns}
 
 
-def statistics_json(result: RunResult) -> dict[str, Any]:
+def statistics_json(facts: ReleaseFacts) -> dict[str, Any]:
     """The ``statistics`` block of ``validation_report.json``."""
     return {
-        "overview": overview(result),
-        "per_mail_year": per_mail_year(result),
-        "joins": joins(result),
-        "figures": figure_data(result),
-        "columns": {t: column_profiles(result, t) for t in TABLES},
+        "overview": overview(facts),
+        "per_mail_year": per_mail_year(facts),
+        "joins": joins(facts),
+        "figures": figure_data(facts),
+        "columns": {t: column_profiles(facts, t) for t in TABLES},
     }
-
-
-def number(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
-def percent(part: int | None, whole: int | None) -> str:
-    return f"{100 * part / whole:.1f} %" if part is not None and whole else "NULL"
-
-
-def overview_section(result: RunResult) -> list[str]:
-    found = overview(result)
-    per_action = found["rejections_per_action"] or {}
-    per_app = found["citations_per_application"] or {}
-    rows = found["rows"]
-    return [
-        "## Overview (measured on this build)",
-        "",
-        "| measure | value |",
-        "|---|---|",
-        *(f"| rows in `{t}` | {number(n)} |" for t, n in rows.items()),
-        f"| distinct applications (`office_actions.app_id`) | "
-        f"{number(found['distinct_applications'])} |",
-        f"| distinct art units | {number(found['distinct_art_units'])} |",
-        f"| first mail date | {number(found['mail_dt_first'])} |",
-        f"| last mail date | {number(found['mail_dt_last'])} |",
-        f"| final actions (`document_cd` CTFR) | {number(found['final_actions'])} "
-        f"({percent(found['final_actions'], rows['office_actions'])}) |",
-        f"| rejection rows per action with any: mean / median | "
-        f"{number(per_action.get('mean'))} / {number(per_action.get('median'))} |",
-        f"| citation rows per application with any: mean / median | "
-        f"{number(per_app.get('mean'))} / {number(per_app.get('median'))} |",
-        "",
-        "Means and medians are over the keys present in the table (`rejections.ifw_number`, "
-        "`citations.app_id`), computed exactly from a count per key kept as 64-bit hashes "
-        "(spilled to scratch files at full scale, so memory stays bounded).",
-    ]
-
-
-def per_year_section(result: RunResult) -> list[str]:
-    names = GROUNDS + PARSING_FLAGS
-    lines = [
-        "## Office actions per mail year",
-        "",
-        "Share of the year's actions raising each ground, and carrying each parsing-quality "
-        "flag (true; NULL counts as not raised).",
-        "",
-        "| year | actions | " + " | ".join(f"`{n}`" for n in names) + " |",
-        "|---|---|" + "---|" * len(names),
-    ]
-    rows = per_mail_year(result)
-    for row in rows:
-        total = row["office_actions"]
-        cells = [percent(row[n], total) for n in names]
-        lines.append(f"| {row['year']} | {total:,} | " + " | ".join(cells) + " |")
-    return lines + year_notes(rows, result.tables["office_actions"].quirks.get("mail_dt_last"))
-
-
-def year_notes(rows: list[dict[str, Any]], last: str | None) -> list[str]:
-    """Which years of the table rest on few or partial data."""
-    notes = []
-    early = sum(r["office_actions"] for r in rows if r["year"] < 2008)
-    if early:
-        notes.append(
-            f"The {early:,} actions mailed before 2008 lie outside the span the data covers "
-            "(2008 to mid-2017; `mail_dt_before_2008` under Known quirks): the shares of "
-            "those years rest on very few actions."
-        )
-    if last and not last.endswith("-12-31"):
-        notes.append(f"The last mail date is {last}, so {last[:4]} is a partial year.")
-    return ["", " ".join(notes)] if notes else []
-
-
-def cell_text(value: Any, limit: int = 60) -> str:
-    """A value fit for a Markdown table cell: shortened, its pipes escaped."""
-    text = number(value)
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return text.replace("|", "\\|")
-
-
-def profile_cell(profile: dict[str, Any]) -> str:
-    if "top" in profile:
-        return ", ".join(f"`{cell_text(k)}` ({v:,})" for k, v in profile["top"].items()) or "NULL"
-    return f"{cell_text(profile['min'])} … {cell_text(profile['max'])}"
-
-
-def profile_section(result: RunResult) -> list[str]:
-    lines = [
-        "## Column profile",
-        "",
-        "NULL cells, distinct non-NULL values, and the top values of a small vocabulary "
-        "(50 values at most) or else the minimum … maximum. Distinct counts marked ≈ are "
-        f"estimates from the {SKETCH_SIZE:,} smallest value hashes (about 1.6 % standard "
-        "error); the others are exact.",
-    ]
-    for table in TABLES:
-        lines += [
-            "",
-            f"`{table}`:",
-            "",
-            "| column | NULL | distinct | values |",
-            "|---|---|---|---|",
-        ]
-        for name, p in column_profiles(result, table).items():
-            distinct = number(p["distinct"]) if p["distinct_exact"] else f"≈ {p['distinct']:,}"
-            lines.append(f"| `{name}` | {p['null']:,} | {distinct} | {profile_cell(p)} |")
-    return lines
-
-
-JOIN_RECIPES = """\
-These recipes read the release from inside its folder; to read the dataset on the Hub,
-change each path as the examples under Loading do.
-
-```sql
--- DuckDB: rejections → office_actions on ifw_number (one action per rejection row at most):
--- rejection rows by action_type and mail year
-SELECT year(a.mail_dt) AS year, r.action_type, count(*) AS rejections
-FROM 'data/rejections/*.parquet' AS r
-JOIN 'data/office_actions/*.parquet' AS a USING (ifw_number)
-GROUP BY ALL
-ORDER BY ALL;
-```
-
-```sql
--- DuckDB: citations → rejections on (ifw_number, action_type, action_subtype), one row per
--- citation: the rejection side is made distinct first, since the triple repeats, and
--- action_subtype is compared NULL-safe, since = never matches NULL
-SELECT r.action_type, count(*) AS citations
-FROM 'data/citations/*.parquet' AS c
-JOIN (
-    SELECT DISTINCT ifw_number, action_type, action_subtype
-    FROM 'data/rejections/*.parquet'
-) AS r
-  ON c.ifw_number = r.ifw_number
- AND c.action_type = r.action_type
- AND c.action_subtype IS NOT DISTINCT FROM r.action_subtype
-GROUP BY r.action_type
-ORDER BY r.action_type;
-```"""
-
-
-def joins_section(result: RunResult) -> list[str]:
-    j = joins(result)
-    return [
-        "## Joining the tables",
-        "",
-        f"- `rejections` → `office_actions` on `ifw_number`: {number(j['rejections_with_action'])} "
-        f"of {number(j['rejections'])} rejection rows find their action "
-        f"({percent(j['rejections_with_action'], j['rejections'])}).",
-        "- `citations` → `office_actions` on `ifw_number`: "
-        f"{number(j['citations_tied_to_an_action'])} of {number(j['citations'])} citation rows "
-        "name an action (the others hold NULL), and "
-        f"{number(j['citations_whose_action_exists'])} of those find it. "
-        f"{number(j['citations_app_id_without_action'])} citation rows have an `app_id` with no "
-        "Office action in the data.",
-        "- `citations` → `rejections` on (`ifw_number`, `action_type`, `action_subtype`): "
-        "**this join multiplies rows**, because the triple repeats in `rejections`. On this "
-        f"build {number(j['citations_multiplied_by_rejection_join'])} citation rows match a "
-        f"repeated triple and the join returns {number(j['rows_added_by_rejection_join'])} "
-        "rows more than it has citations. Deduplicate the rejection side first (e.g. `SELECT "
-        "DISTINCT ifw_number, action_type, action_subtype`) when counting citations. "
-        "`action_subtype` is NULL in both tables where the action has no subtype (e.g. a 103 "
-        "rejection without a paragraph letter): match it with `IS NOT DISTINCT FROM` (SQL) or "
-        "`nulls_equal=True` (Polars), as the counts here do; a plain `=` never matches NULL and "
-        "drops the "
-        f"{number(j['citations_with_action_type_but_no_subtype'])} citation rows that have an "
-        "`action_type` but no `action_subtype`.",
-        "- Other USPTO data (the Patent Examination Research Dataset's application data, "
-        "PatentsView): join on the application number. `app_id` here is text of 8 digits with "
-        "its leading zeros (`09876543`); pad numbers read elsewhere to 8 digits, e.g. "
-        "`lpad(CAST(application_number AS VARCHAR), 8, '0')` in DuckDB or "
-        "`str(n).zfill(8)` in Python.",
-        "",
-        JOIN_RECIPES,
-    ]
-
-
-def statistics_sections(result: RunResult) -> str:
-    """The card's sections of measured statistics, in order."""
-    parts = [overview_section(result), per_year_section(result), joins_section(result)]
-    parts.append(profile_section(result))
-    return "\n\n".join("\n".join(p) for p in parts)

@@ -1,6 +1,6 @@
 """What this build holds, in words: its title and opening for the card and datapackage.
 
-The counts are this build's, measured by the pipeline (rows per table, distinct
+The counts are this release's, measured in its shards (rows per table, distinct
 applications, first and last mail date); the full dataset's published figures appear only as
 context, marked as such. Where the sources came from decides what the text may claim: only
 files fetched from the USPTO's portal are called the USPTO's files.
@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ptoffact_build.describe.datapackage import TITLE
+from ptoffact_build.describe.facts import ReleaseFacts
 from ptoffact_build.describe.report import Origin, SourceRecord
-from ptoffact_build.pipeline import RunResult
+from ptoffact_build.schema import TABLES
 
 BUILT_FROM_USPTO = "built from the USPTO's files"
 FULL_DATASET = (
@@ -40,14 +41,14 @@ class BuildSummary:
     source_names: list[str]
 
     @classmethod
-    def of(cls, result: RunResult, sources: list[SourceRecord]) -> BuildSummary:
-        actions = result.tables["office_actions"]
+    def of(cls, facts: ReleaseFacts, sources: tuple[SourceRecord, ...]) -> BuildSummary:
+        dates = facts.column("office_actions", "mail_dt")
         return cls(
             origin=Origin.of_build(sources),
-            rows={name: t.rows_valid for name, t in result.tables.items()},
-            applications=actions.distinct.get("app_id"),
-            first_mailed=actions.quirks.get("mail_dt_first"),
-            last_mailed=actions.quirks.get("mail_dt_last"),
+            rows={t: facts.rows(t) for t in TABLES},
+            applications=facts.column("office_actions", "app_id").distinct,
+            first_mailed=None if dates.low is None else str(dates.low),
+            last_mailed=None if dates.high is None else str(dates.high),
             source_names=[s.name for s in sources],
         )
 

@@ -9,7 +9,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ptoffact_build.filerecord import FileRecord, record_of
-from ptoffact_build.write.arrowsize import arrow_nbytes
 
 SHARD_BYTES = 500 << 20
 ROW_GROUP_BYTES = 128 << 20
@@ -36,7 +35,6 @@ class ParquetShards:
     shard_rows: list[int] = field(default_factory=list)
     shard_bytes_in: int = 0
     key_value: dict[str, str] = field(default_factory=dict)  # e.g. the ptoffact build id
-    arrow_bytes: int = 0  # what ``datasets`` measures on loading (see :mod:`.arrowsize`)
 
     def write(self, batch: pa.RecordBatch) -> None:
         """Add rows; full row groups are written as soon as they are complete."""
@@ -58,7 +56,6 @@ class ParquetShards:
         writer.write_table(group, row_group_size=rows)
         self.shard_rows[-1] += group.num_rows
         self.shard_bytes_in += group.nbytes
-        self.arrow_bytes += arrow_nbytes(group)
         self.buffered = rest.to_batches()
         self.buffered_rows = rest.num_rows
         if self.shard_bytes_in >= self.shard_bytes:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -21,9 +20,6 @@ from ptoffact_build.write.parquet import ROW_GROUP_BYTES, SHARD_BYTES, ParquetSh
 from ptoffact_build.write.quarantine import QuarantineCsv
 from ptoffact_build.write.sort import SORT_KEYS, BucketSorter
 from ptoffact_build.write.zip_copy import ZipMember, copy_member
-
-if TYPE_CHECKING:
-    from ptoffact_build.pipeline import RowFeed
 
 SPILL = ".spill"  # the build's scratch files, inside its scratch folder
 # The sort may run ahead of the Parquet writer by up to AHEAD_RUNS runs of RUN_BYTES, so it
@@ -46,17 +42,21 @@ class ShardOptions:
 
 @dataclass(frozen=True)
 class TableFiles:
-    """The files written for one table: Parquet shards, the gzip CSV, the quarantine file,
-    and the shards' rows' size in memory as ``datasets`` measures it (``splits.num_bytes``)."""
+    """The files written for one table: Parquet shards, the gzip CSV, the quarantine file."""
 
     shards: list[FileRecord]
     csv: FileRecord
     quarantine: FileRecord | None
-    arrow_bytes: int = 0
 
     @property
     def parquet_bytes(self) -> int:
         return sum(s.bytes for s in self.shards)
+
+    def relative_to(self, root: Path) -> TableFiles:
+        """The same records with their paths relative to ``root``."""
+        held = None if self.quarantine is None else self.quarantine.relative_to(root)
+        shards = [s.relative_to(root) for s in self.shards]
+        return replace(self, shards=shards, csv=self.csv.relative_to(root), quarantine=held)
 
 
 @dataclass
@@ -76,7 +76,6 @@ class ReleaseSink:
     copying: Future | None = None  # copying it, started with the table's first rows
     rows: int = 0
     ahead_runs: int = 1  # AHEAD_RUNS where the writer has the machine to itself (the last table)
-    feed: RowFeed | None = None  # shown each row as it is written (see :meth:`table_done`)
 
     def __post_init__(self) -> None:
         schema = load_schema(self.table).arrow
@@ -103,14 +102,12 @@ class ReleaseSink:
     ) -> None:
         self.held.write(file, rows, reasons, text)
 
-    def table_done(self, watch: Stopwatch, feed: RowFeed | None = None) -> None:
-        """Start writing the table while the next one is checked; ``feed`` is shown each
-        row as it is written.
+    def table_done(self, watch: Stopwatch) -> None:
+        """Start writing the table while the next one is checked.
 
         The future is ours, made before the work is queued: even when Ctrl-C interrupts
         ``submit`` after the writer thread has started, :meth:`settle` can wait for it.
         """
-        self.feed = feed
         self.closing = Future()
         closer_pool().submit(run_into, self.closing, lambda: self.timed_close(watch))
 
@@ -155,8 +152,6 @@ class ReleaseSink:
         csv_pool = pool("csv")
         pending = None
         for run in prefetch(runs_of(self.sorter.sorted_batches()), self.ahead_runs):
-            if self.feed is not None:
-                self.feed.observe(run)
             for batch in run:  # sorted ahead while a row group is encoded
                 if self.stop.is_set():
                     raise Stopped(self.table)
@@ -167,11 +162,9 @@ class ReleaseSink:
                 self.parquet.write(batch)
         if pending is not None:
             pending.result()
-        if self.feed is not None:
-            self.feed.finish()
         shards = self.parquet.close()
         csv = record_of(self.csv.path, self.rows) if copied else self.csv.close()
-        return TableFiles(shards, csv, self.held.close(), self.parquet.arrow_bytes)
+        return TableFiles(shards, csv, self.held.close())
 
 
 def runs_of(batches: Iterator[pa.RecordBatch], run_bytes: int = RUN_BYTES) -> Iterator[list]:

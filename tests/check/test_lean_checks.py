@@ -1,10 +1,9 @@
 """The check path's cheaper forms give the same answers: key indexes without hash tables,
-missing cells nulled without copying the text, value lengths counted with nulls present."""
+missing cells nulled without copying the text."""
 
 from __future__ import annotations
 
 import tracemalloc
-from collections import Counter
 
 import numpy as np
 import pyarrow as pa
@@ -12,7 +11,6 @@ import pyarrow as pa
 from ptoffact_build.check import keys
 from ptoffact_build.check.cells import null_where
 from ptoffact_build.check.keys import GrowingKeySet
-from ptoffact_build.check.quirks import length_counts
 
 
 def batches(count: int, size: int) -> list[pa.Array]:
@@ -69,12 +67,3 @@ def test_missing_cells_become_null_without_copying_the_text() -> None:
     assert twice.to_pylist() == [None, None, "bc", None, "d"]
     dates = pa.array([1, 2, 3], pa.date32())
     assert null_where(dates, np.array([False, True, False])).null_count == 1
-
-
-def test_length_counts_skip_nulls_and_count_characters() -> None:
-    values = ["1234567", None, "12345678901", "", None, "1234567"]
-    assert length_counts(pa.array(values)) == Counter({"7": 2, "11": 1, "0": 1})
-    assert length_counts(pa.array(["Über", None, "ab"])) == Counter({"4": 1, "2": 1})
-    assert length_counts(pa.array([None, None], pa.string())) == Counter()
-    sliced = pa.array(["x", "yy", None, "zzz"]).slice(1, 3)
-    assert length_counts(sliced) == Counter({"2": 1, "3": 1})

@@ -22,8 +22,10 @@ import yaml
 
 from portal_server import FakePortal
 from ptoffact_build.cli import main
+from ptoffact_build.describe.arrowsize import loaded_bytes
 from ptoffact_build.describe.datapackage import PROJECT_URL
 from ptoffact_build.describe.limitations import RELIABILITY_FLAGS
+from ptoffact_build.describe.shards import footer_of
 from ptoffact_build.describe.usage import card_for_repo
 from ptoffact_build.publish.hubcard import hub_files, sums_for_card
 from ptoffact_build.publish.verify import ReleaseMismatch
@@ -169,12 +171,18 @@ def test_num_bytes_follows_the_readers_validity_bitmaps(tmp_path: Path) -> None:
         arrays.append(pa.array([f"k{i}" for i in ids]))
         writer.write(pa.RecordBatch.from_arrays(arrays, schema=schema))
         start += rows
-    writer.close()
+    paths = [s.path for s in writer.close()]
     (tmp_path / "README.md").write_text(
         "---\nconfigs:\n- config_name: t\n  data_files:\n  - split: train\n"
         "    path: data/t/*.parquet\n---\n"
     )
-    assert measured_bytes(tmp_path, "t", tmp_path / "cache") == (writer.arrow_bytes, start)
+    footer = footer_of(paths, schema.names)
+    assert len(footer.group_rows) > 5
+    nulls = {name: c.nulls_per_group for name, c in footer.columns.items()}
+    read = pq.read_table(paths)
+    text = {n: pc.sum(pc.binary_length(read[n])).as_py() or 0 for n in ("text", "kept")}
+    expected = loaded_bytes(schema, footer.group_rows, nulls, text)
+    assert measured_bytes(tmp_path, "t", tmp_path / "cache") == (expected, start)
 
 
 def test_the_opening_states_this_builds_measured_counts(sample_release: Path) -> None:

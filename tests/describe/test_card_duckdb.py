@@ -1,10 +1,12 @@
-"""The numbers a researcher reads in the card equal what DuckDB computes from the release's
-Parquet shards: the overview, the per-year table, the join coverage and the rows the
-citations → rejections join adds, and the column profile. Checked on the sample and on a
-small source from the benchmark generator."""
+"""The one oracle of the card's numbers: what DuckDB computes from the release's Parquet
+shards. The overview, the per-year table, the join coverage and the rows the citations →
+rejections join adds, the column profile, the known quirks, and the numbers behind the
+figures (in the report). Checked on the sample, on the sample built with quarantined rows,
+and on a small source from the benchmark generator."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -12,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from helpers import load_benchmark
+from helpers import load_benchmark, sample_rows, write_rows
+from ptoffact_build.describe.measure import EXACT_BELOW
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.release import build_release
 
@@ -20,25 +23,44 @@ duckdb = pytest.importorskip("duckdb")
 
 TABLES = ("office_actions", "rejections", "citations")
 GROUNDS = ("rejection_101", "rejection_102", "rejection_103", "rejection_112", "rejection_dp")
-# a one-column primary key, values later tables look up, keys whose rows are counted
-KNOWN_EXACTLY = [
-    ("office_actions", "ifw_number"),
-    ("office_actions", "app_id"),
-    ("rejections", "ifw_number"),
-    ("citations", "app_id"),
-]
+# the key columns: counted exactly however many values they hold
+KNOWN_EXACTLY = [(t, c) for t in TABLES for c in ("app_id", "ifw_number")]
+ESTIMATE_ERROR = 5 / EXACT_BELOW**0.5  # five standard errors of a distinct-count estimate
 SUBTYPES_MATCH = "c.action_subtype IS NOT DISTINCT FROM r.action_subtype"
 TRIPLE_JOIN = f"c.ifw_number = r.ifw_number AND c.action_type = r.action_type AND {SUBTYPES_MATCH}"
 
 
-@pytest.fixture(scope="module", params=["sample", "generated"])
+def quarantined_source(folder: Path) -> Path:
+    """The sample as CSVs with broken rows: a bad date (its action's rejections follow it
+    into quarantine) and a bad flag in a citation."""
+    for table in TABLES:
+        rows = sample_rows(table)
+        if table == "office_actions":
+            for row in rows[1:40:7]:
+                row[3] = "2014-02-30"
+        if table == "citations":
+            for row in rows[1:200:9]:
+                row[-1] = "2"
+        write_rows(folder / f"{table}.csv", rows)
+    return folder
+
+
+@pytest.fixture(scope="module", params=["sample", "quarantined", "generated"])
 def release(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A built release: of the sample, or of a source the benchmark generator writes."""
+    """A built release: of the sample, of the sample with rows quarantined, or of a source
+    the benchmark generator writes."""
     if request.param == "sample":
         return request.getfixturevalue("sample_release")
-    source = tmp_path_factory.mktemp("generated")
-    load_benchmark("generate").generate(source, 0.002, seed=11, quiet=True)
+    source = tmp_path_factory.mktemp(request.param)
     out = tmp_path_factory.mktemp("release") / "ptoffact"
+    if request.param == "quarantined":
+        result = build_release(
+            resolve_sources([quarantined_source(source)]), out, policy="quarantine"
+        )
+        held = {t: r.rows_quarantined for t, r in result.tables.items()}
+        assert all(held.values()), held  # each table lost rows, rejections by cascade
+        return out
+    load_benchmark("generate").generate(source, 0.002, seed=11, quiet=True)
     build_release(resolve_sources([source]), out)
     return out
 
@@ -248,7 +270,7 @@ def test_column_profile_equals_duckdb(card: str, shards: Shards) -> None:
             assert integer(nulls) == expected_nulls, (table, column)
             if distinct.startswith("≈"):
                 estimate = integer(distinct.removeprefix("≈ "))
-                assert abs(estimate - expected_distinct) < 0.1 * expected_distinct
+                assert abs(estimate - expected_distinct) < ESTIMATE_ERROR * expected_distinct
             else:
                 assert integer(distinct) == expected_distinct, (table, column)
                 exact_checked += 1
@@ -266,7 +288,159 @@ def test_column_profile_equals_duckdb(card: str, shards: Shards) -> None:
                 everything = {as_text(v): n for v, n in counts}
                 assert {k: integer(n) for k, n in top.items()} == {k: everything[k] for k in top}
                 assert len(top) == min(10, len(everything)), (table, column)
+                assert list(top) == [as_text(v) for v in ranked(counts)][: len(top)]
     assert exact_checked > 30
     # the distinct counts the build knows exactly are shown exact, however many values
     for table, column in KNOWN_EXACTLY:
         assert not profiles[table][column][1].startswith("≈"), (table, column)
+
+
+def ranked(counts: list[tuple]) -> list[Any]:
+    """The values of ``value, count`` rows, most frequent first, ties by value (NULL
+    first)."""
+    ordered = sorted(counts, key=lambda row: (-row[1], row[0] is not None, row[0]))
+    return [value for value, _ in ordered]
+
+
+# ---- the known quirks ---------------------------------------------------------------------
+
+
+def quirk_rows(card: str) -> dict[tuple[str, str], str]:
+    """The Known quirks table: (table, measure) → the value cell."""
+    rows = table_rows(section(card, "Known quirks (measured on this build)"))
+    return {(r[0].strip("`"), r[1].strip("`")): r[2] for r in rows[1:]}
+
+
+def counted(cell: str) -> dict[str, int]:
+    """A quirk's counted values as the card lists them (NULL as ``""``), in order."""
+    found = re.findall(r"(?:`([^`]*)`|NULL): ([\d,]+)", cell)
+    return {value: integer(n) for value, n in found}
+
+
+def quirk_text(value: Any) -> str:
+    """A counted value as the quirks write it: NULL as ``""``."""
+    return "" if value is None else str(value)
+
+
+QUIRK_COUNTS = {
+    ("office_actions", "mail_dt_before_2008"): (
+        "SELECT count(*) FROM office_actions WHERE mail_dt < DATE '2008-01-01'"
+    ),
+    ("office_actions", "same_day_duplicate_rows"): (
+        "SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM office_actions "
+        "GROUP BY app_id, mail_dt HAVING n > 1)"
+    ),
+    ("office_actions", "art_unit_non_numeric"): (
+        "SELECT count(*) FROM office_actions WHERE NOT regexp_full_match(art_unit, '[0-9]+')"
+    ),
+    ("rejections", "colliding_triple_rows"): (
+        "SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM rejections "
+        "GROUP BY ifw_number, action_type, action_subtype HAVING n > 1)"
+    ),
+    ("rejections", "claim_numbers_empty"): (
+        "SELECT count(*) FROM rejections WHERE claim_numbers IS NULL"
+    ),
+    ("rejections", "claim_numbers_not_a_plain_list"): (
+        "SELECT count(*) FROM rejections "
+        "WHERE NOT regexp_full_match(claim_numbers, '[0-9]+(,[0-9]+)*')"
+    ),
+    ("citations", "app_id_not_in_office_actions"): (
+        "SELECT count(*) FROM citations ANTI JOIN office_actions USING (app_id)"
+    ),
+    ("citations", "ifw_number_empty"): "SELECT count(*) FROM citations WHERE ifw_number IS NULL",
+    ("citations", "ifw_number_not_in_office_actions"): (
+        "SELECT count(*) FROM citations c WHERE c.ifw_number IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM office_actions a WHERE a.ifw_number = c.ifw_number)"
+    ),
+    ("citations", "repeated_app_citation_rows"): (
+        "SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM citations "
+        "GROUP BY app_id, citation_pat_pgpub_id HAVING n > 1)"
+    ),
+}
+QUIRK_VOCABULARIES = {
+    ("office_actions", "art_unit_lengths"): ("office_actions", "length(art_unit)"),
+    ("office_actions", "uspc_class_lengths"): ("office_actions", "length(uspc_class)"),
+    ("office_actions", "document_cd"): ("office_actions", "document_cd"),
+    ("rejections", "action_type"): ("rejections", "action_type"),
+    ("rejections", "action_subtype"): ("rejections", "action_subtype"),
+    ("citations", "action_type"): ("citations", "action_type"),
+    ("citations", "parsed_lengths"): ("citations", "length(parsed)"),
+}
+
+
+def test_known_quirks_equal_duckdb(card: str, shards: Shards) -> None:
+    quirks = quirk_rows(card)
+    first, last = shards.rows("SELECT min(mail_dt), max(mail_dt) FROM office_actions")[0]
+    assert quirks["office_actions", "mail_dt_first"] == first.isoformat()
+    assert quirks["office_actions", "mail_dt_last"] == last.isoformat()
+    for key, sql in QUIRK_COUNTS.items():
+        assert integer(quirks[key]) == shards.one(sql), key
+    for key, (table, value) in QUIRK_VOCABULARIES.items():
+        lengths = value.startswith("length(")
+        where = f" WHERE {value.removeprefix('length(').rstrip(')')} IS NOT NULL" if lengths else ""
+        rows = shards.rows(f"SELECT {value}, count(*) FROM {table}{where} GROUP BY 1")
+        expected = {quirk_text(v): n for v, n in rows}
+        shown = counted(quirks[key])
+        assert shown == {v: expected[v] for v in shown}, key
+        assert list(shown) == [quirk_text(v) for v in ranked(rows)][: len(shown)], key
+        assert len(shown) == min(12, len(expected)), key
+    shown_keys = set(quirks) - set(QUIRK_COUNTS) - set(QUIRK_VOCABULARIES)
+    assert shown_keys == {("office_actions", "mail_dt_first"), ("office_actions", "mail_dt_last")}
+
+
+# ---- the numbers behind the figures (in the report) ---------------------------------------
+
+
+def figures(release: Path) -> dict:
+    report = json.loads((release / "validation_report.json").read_text(encoding="utf-8"))
+    return report["statistics"]["figures"]
+
+
+def test_the_quarters_equal_duckdb(release: Path, shards: Shards) -> None:
+    rows = figures(release)["per_mail_quarter"]
+    found = {r["quarter"]: (r["office_actions"], *(r[g] for g in GROUNDS)) for r in rows}
+    counts = ", ".join(f"count(*) FILTER (WHERE {g})" for g in GROUNDS)
+    expected = shards.rows(
+        f"SELECT year(mail_dt) || 'Q' || quarter(mail_dt), count(*), {counts} "
+        "FROM office_actions WHERE mail_dt IS NOT NULL GROUP BY 1"
+    )
+    assert found == {q: tuple(rest) for q, *rest in expected}
+    assert sum(r["rejection_101"] for r in rows) > 0
+
+
+def test_the_months_by_document_code_equal_duckdb(release: Path, shards: Shards) -> None:
+    rows = figures(release)["per_mail_month_by_document_cd"]
+    found = {(r["month"], k): v for r in rows for k, v in r.items() if k != "month" and v}
+    expected = shards.rows(
+        "SELECT strftime(mail_dt, '%Y-%m'), coalesce(document_cd, 'other'), count(*) "
+        "FROM office_actions WHERE mail_dt IS NOT NULL GROUP BY 1, 2"
+    )
+    assert found == {(month, code): n for month, code, n in expected}
+
+
+def test_the_technology_centers_equal_duckdb(release: Path, shards: Shards) -> None:
+    rows = figures(release)["per_technology_center"]
+    expected = shards.rows(
+        "SELECT CASE WHEN regexp_matches(art_unit, '^[0-9]{2}') "
+        "THEN substr(art_unit, 1, 2) || 'xx' ELSE 'other' END, count(*) "
+        "FROM office_actions GROUP BY 1"
+    )
+    assert {r["center"]: r["office_actions"] for r in rows} == dict(expected)
+    named = [r["center"] for r in rows if r["center"] != "other"]
+    assert named == sorted(named) and rows[-1]["center"] in ("other", named[-1])
+
+
+def test_the_citation_sources_equal_duckdb(release: Path, shards: Shards) -> None:
+    found = figures(release)
+    by_source = {r["source"]: r["citations"] for r in found["citations_by_source"]}
+    flags = "coalesce(form892, false)::int + coalesce(form1449, false)::int + " + (
+        "coalesce(citation_in_oa, false)::int"
+    )
+    ((f892, f1449, in_oa, none, several, rows),) = shards.rows(
+        "SELECT count(*) FILTER (WHERE form892), count(*) FILTER (WHERE form1449), "
+        f"count(*) FILTER (WHERE citation_in_oa), count(*) FILTER (WHERE {flags} = 0), "
+        f"count(*) FILTER (WHERE {flags} > 1), count(*) FROM citations"
+    )
+    assert by_source == {"form892": f892, "form1449": f1449, "citation_in_oa": in_oa, "none": none}
+    assert found["citations_in_several_sources"] == several
+    assert found["citation_rows"] == rows

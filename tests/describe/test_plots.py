@@ -1,6 +1,7 @@
-"""The card's figures: PNGs under ``images/`` drawn from aggregates that equal what DuckDB
-counts in the Parquet shards; the same numbers give the same bytes; the card embeds exactly
-the figures that exist, and says so when one could not be drawn."""
+"""The card's figures: PNGs under ``images/``, drawn from the numbers the report holds (the
+numbers themselves are checked against DuckDB in test_card_duckdb.py); the same numbers give
+the same bytes; the card embeds exactly the figures that exist, and says so when one could
+not be drawn; the figures' series derived from the monthly counts."""
 
 from __future__ import annotations
 
@@ -9,20 +10,16 @@ import re
 import struct
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
-import duckdb
 import matplotlib.image
-import pyarrow as pa
+import polars as pl
 import pytest
 
 from helpers import NO_FIGURE_DATA, assert_same_figures
-from ptoffact_build.check.timeline import (
-    CODES_KEPT,
-    CitationSources,
-    OfficeActionTimeline,
-    technology_center,
-)
+from ptoffact_build.describe.facts import FLAGS, GROUNDS, MonthCount
+from ptoffact_build.describe.measure import citation_extras, technology_center
 from ptoffact_build.describe.plots import (
     DPI,
     PLOTS,
@@ -31,22 +28,19 @@ from ptoffact_build.describe.plots import (
     draw_figures,
     figures_section,
 )
+from ptoffact_build.describe.statistics import (
+    CODES_SHOWN,
+    per_mail_month_by_document_cd,
+    per_mail_quarter,
+    per_technology_center,
+)
 
-GROUNDS = ("rejection_101", "rejection_102", "rejection_103", "rejection_112", "rejection_dp")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EMBEDDED = re.compile(r"!\[([^\]]+)\]\(([^)]+)\)")
 
 
 def statistics(release: Path) -> dict:
     return json.loads((release / "validation_report.json").read_text())["statistics"]
-
-
-def shards(release: Path, table: str) -> str:
-    return f"'{release / 'data' / table}/*.parquet'"
-
-
-def query(sql: str) -> list[tuple]:
-    return duckdb.connect().execute(sql).fetchall()
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -107,56 +101,6 @@ def test_the_card_embeds_exactly_the_images_with_a_caption(sample_release: Path)
         assert caption.startswith("*") and caption.endswith("*") and len(caption) > 80
 
 
-def test_the_quarters_equal_duckdb_counts(sample_release: Path) -> None:
-    rows = statistics(sample_release)["figures"]["per_mail_quarter"]
-    found = {r["quarter"]: (r["office_actions"], *(r[g] for g in GROUNDS)) for r in rows}
-    counts = ", ".join(f"count(*) FILTER (WHERE {g})" for g in GROUNDS)
-    expected = query(
-        f"SELECT year(mail_dt) || 'Q' || quarter(mail_dt), count(*), {counts} "
-        f"FROM {shards(sample_release, 'office_actions')} GROUP BY 1"
-    )
-    assert found == {q: tuple(rest) for q, *rest in expected}
-    assert sum(r["rejection_101"] for r in rows) > 0
-
-
-def test_the_months_by_document_code_equal_duckdb_counts(sample_release: Path) -> None:
-    rows = statistics(sample_release)["figures"]["per_mail_month_by_document_cd"]
-    found = {(r["month"], k): v for r in rows for k, v in r.items() if k != "month" and v}
-    expected = query(
-        "SELECT strftime(mail_dt, '%Y-%m'), document_cd, count(*) "
-        f"FROM {shards(sample_release, 'office_actions')} GROUP BY 1, 2"
-    )
-    assert found == {(month, code): n for month, code, n in expected}
-
-
-def test_the_technology_centers_equal_duckdb_counts(sample_release: Path) -> None:
-    rows = statistics(sample_release)["figures"]["per_technology_center"]
-    expected = query(
-        "SELECT CASE WHEN regexp_matches(art_unit, '^[0-9]{2}') "
-        "THEN substr(art_unit, 1, 2) || 'xx' ELSE 'other' END, count(*) "
-        f"FROM {shards(sample_release, 'office_actions')} GROUP BY 1"
-    )
-    assert {r["center"]: r["office_actions"] for r in rows} == dict(expected)
-    assert [r["center"] for r in rows] == sorted(r["center"] for r in rows)
-
-
-def test_the_citation_sources_equal_duckdb_counts(sample_release: Path) -> None:
-    found = statistics(sample_release)["figures"]
-    by_source = {r["source"]: r["citations"] for r in found["citations_by_source"]}
-    flags = "coalesce(form892, false)::int + coalesce(form1449, false)::int + " + (
-        "coalesce(citation_in_oa, false)::int"
-    )
-    ((f892, f1449, in_oa, none, several, rows),) = query(
-        "SELECT count(*) FILTER (WHERE form892), count(*) FILTER (WHERE form1449), "
-        f"count(*) FILTER (WHERE citation_in_oa), count(*) FILTER (WHERE {flags} = 0), "
-        f"count(*) FILTER (WHERE {flags} > 1), count(*) "
-        f"FROM {shards(sample_release, 'citations')}"
-    )
-    assert by_source == {"form892": f892, "form1449": f1449, "citation_in_oa": in_oa, "none": none}
-    assert found["citations_in_several_sources"] == several
-    assert found["citation_rows"] == rows
-
-
 def test_nothing_to_draw_means_no_file_and_a_card_that_says_so(tmp_path: Path) -> None:
     plots = draw_figures(tmp_path / "images", NO_FIGURE_DATA, [])
     assert [p.name for p in plots] == list(PLOTS)
@@ -203,84 +147,78 @@ def test_plotting_is_imported_only_when_drawing() -> None:
     assert done.stdout.strip() == "False"
 
 
-# ---- the aggregates themselves -------------------------------------------------------
+# ---- the series the figures draw, derived from the monthly counts ----------------------
 
 
-def action_batch(codes: list[str | None], art_units: list[str], dates: list) -> pa.RecordBatch:
-    n = len(codes)
-    columns = {
-        "document_cd": pa.array(codes, pa.string()),
-        "mail_dt": pa.array(dates, pa.date32()),
-        "art_unit": pa.array(art_units, pa.string()),
-        **{g: pa.array([i % 2 == 0 for i in range(n)]) for g in GROUNDS},
-    }
-    return pa.RecordBatch.from_pydict(columns)
+class Months:
+    """A release's facts holding only monthly counts (all the series need)."""
+
+    def __init__(self, months: list[MonthCount]) -> None:
+        self.months = tuple(months)
 
 
-def test_many_document_codes_fold_into_other() -> None:
-    from datetime import date
-
-    timeline = OfficeActionTimeline(GROUNDS)
-    codes = [f"C{i:02d}" for i in range(CODES_KEPT + 5)]
-    counts = list(range(1, len(codes) + 1))
-    for code, n in zip(codes, counts, strict=True):
-        timeline.observe(action_batch([code] * n, ["1611"] * n, [date(2012, 5, 1)] * n))
-    (row,) = timeline.summary()["per_mail_month_by_document_cd"]
-    assert row["month"] == "2012-05"
-    # the first CODES_KEPT codes seen are counted apart, later ones as "other"
-    kept = list(zip(counts, codes, strict=True))[:CODES_KEPT]
-    top = sorted(kept, reverse=True)[:4]
-    assert [k for k in row if k != "month"] == [c for _, c in top] + ["other"]
-    assert row["other"] == sum(counts) - sum(n for n, _ in top)
-    assert len(timeline.per_month) == CODES_KEPT + 1  # bounded: the extra codes share one
+def month(day: date | None, code: str | None, center: str, actions: int, raising: int = 0):
+    """``actions`` actions of which ``raising`` carry every flag."""
+    return MonthCount(day, code, center, actions, (raising,) * len(FLAGS))
 
 
-def test_quarters_count_each_ground_and_skip_missing_dates() -> None:
-    from datetime import date
+def test_codes_past_the_most_frequent_are_summed_as_other() -> None:
+    codes = [f"C{i:02d}" for i in range(CODES_SHOWN + 3)]
+    months = [month(date(2012, 5, 1), c, "16xx", n) for n, c in enumerate(codes, start=1)]
+    months.append(month(date(2012, 6, 1), None, "16xx", 7))  # no code: other
+    (may, june) = per_mail_month_by_document_cd(Months(months))  # type: ignore[arg-type]
+    top = codes[::-1][:CODES_SHOWN]
+    assert list(may) == ["month", *top, "other"]
+    assert may["month"] == "2012-05" and may["other"] == 1 + 2 + 3
+    assert june == {"month": "2012-06", **dict.fromkeys(top, 0), "other": 7}
 
-    timeline = OfficeActionTimeline(GROUNDS)
-    dates = [date(2014, 6, 30), date(2014, 7, 1), None, date(2014, 4, 1)]
-    timeline.observe(action_batch(["CTNF"] * 4, ["3623", "17XX", "A1", "2100"], dates))
-    found = timeline.summary()
-    quarters = {r["quarter"]: r for r in found["per_mail_quarter"]}
-    assert quarters["2014Q2"]["office_actions"] == 2  # rows 0 and 3
-    assert quarters["2014Q2"]["rejection_101"] == 1  # row 0 raises (even rows), row 3 not
-    assert quarters["2014Q3"]["office_actions"] == 1
-    assert [(r["center"], r["office_actions"]) for r in found["per_technology_center"]] == [
-        ("17xx", 1),
-        ("21xx", 1),
-        ("36xx", 1),
-        ("other", 1),
+
+def test_quarters_sum_their_months_and_skip_missing_dates() -> None:
+    months = [
+        month(date(2014, 4, 1), "CTNF", "36xx", 2, 1),
+        month(date(2014, 6, 1), "CTFR", "21xx", 3, 2),
+        month(date(2014, 7, 1), "CTNF", "other", 5),
+        month(None, "CTNF", "17xx", 11, 11),  # no mail date: in no quarter
     ]
+    facts = Months(months)
+    quarters = per_mail_quarter(facts)  # type: ignore[arg-type]
+    assert [(q["quarter"], q["office_actions"]) for q in quarters] == [("2014Q2", 5), ("2014Q3", 5)]
+    assert all(quarters[0][g] == 3 for g in GROUNDS) and quarters[1]["rejection_101"] == 0
+    centers = per_technology_center(facts)  # type: ignore[arg-type]
+    assert [(c["center"], c["office_actions"]) for c in centers] == [
+        ("17xx", 11),
+        ("21xx", 3),
+        ("36xx", 2),
+        ("other", 5),
+    ]
+
+
+def test_citation_sources_count_null_as_absent() -> None:
+    frame = pl.DataFrame(
+        {
+            "form892": [True, None, False, True],
+            "form1449": [True, None, None, False],
+            "citation_in_oa": [False, None, False, True],
+            "action_type": ["103", None, "102", None],
+            "action_subtype": [None, None, "a", None],
+            "parsed": ["1234567", None, "12345678901", "7654321"],
+        },
+        schema_overrides={"form1449": pl.Boolean},
+    )
+    found = frame.select(**citation_extras()).row(0, named=True)
+    assert (found["in_no_source"], found["in_several_sources"]) == (2, 2)
+    assert found["typed_without_subtype"] == 1
+    assert sorted(tuple(r.values()) for r in found["parsed_lengths"]) == [(7, 2), (11, 1)]
 
 
 @pytest.mark.parametrize(
     ("art_unit", "center"),
-    [("1611", "16xx"), ("17XX", "17xx"), ("A12", "other"), ("3", "other"), (None, "other")],
+    [("16", "16xx"), ("17", "17xx"), ("A1", "other"), ("3", "other"), (None, "other")],
 )
-def test_technology_center_of_an_art_unit(art_unit: str | None, center: str) -> None:
+def test_technology_center_of_an_art_units_first_two_characters(
+    art_unit: str | None, center: str
+) -> None:
     assert technology_center(art_unit) == center
-
-
-def test_citation_sources_count_null_as_absent() -> None:
-    sources = CitationSources()
-    batch = pa.RecordBatch.from_pydict(
-        {
-            "form892": pa.array([True, None, False, True], pa.bool_()),
-            "form1449": pa.array([True, None, None, False], pa.bool_()),
-            "citation_in_oa": pa.array([False, None, False, True], pa.bool_()),
-        }
-    )
-    sources.observe(batch)
-    sources.observe(batch)
-    found = sources.summary()
-    assert {r["source"]: r["citations"] for r in found["citations_by_source"]} == {
-        "form892": 4,
-        "form1449": 2,
-        "citation_in_oa": 2,
-        "none": 4,
-    }
-    assert found["citations_in_several_sources"] == 4
 
 
 def test_the_month_caption_counts_the_stray_dates_left_out(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from helpers import sample_rows, write_rows
+from ptoffact_build.devtools import make_sample
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.release import build_release
 from ptoffact_build.schema import TABLES, load_schema
@@ -193,19 +194,22 @@ def test_release_holds_no_script(sample_release: Path) -> None:
     assert {"README.md", "datapackage.json", "validation_report.json"} <= files
 
 
-def test_report_measures_quirks(sample_release: Path) -> None:
+def test_report_measures_the_seeded_quirks_exactly(sample_release: Path) -> None:
+    """The sample seeds each quirk a fixed number of times (make_sample), each repeat a
+    pair of rows: the report counts exactly those."""
     report = json.loads((sample_release / "validation_report.json").read_text())
     assert report["valid"] is True and report["error_count"] == 0
     actions = report["tables"]["office_actions"]["quirks"]
     assert actions["mail_dt_first"] == "2001-01-01"
-    assert actions["mail_dt_before_2008"] > 0
-    assert actions["same_day_duplicate_rows"] > 0
+    assert actions["mail_dt_before_2008"] == make_sample.N_PRE_2008
+    assert actions["same_day_duplicate_rows"] == 2 * make_sample.N_SAME_DAY_DUPLICATES
     rejections = report["tables"]["rejections"]["quirks"]
-    assert rejections["colliding_triple_rows"] > 0
+    assert rejections["colliding_triple_rows"] == 2 * make_sample.N_COLLIDING_TRIPLES
     assert "nonstatutory double patenting" in rejections["action_type"]
     citations = report["tables"]["citations"]["quirks"]
-    assert citations["app_id_not_in_office_actions"] > 0
-    assert citations["repeated_app_citation_rows"] > 0
+    orphans = make_sample.N_ORPHAN_APPS * make_sample.ORPHAN_ROWS_PER_APP
+    assert citations["app_id_not_in_office_actions"] == orphans
+    assert citations["repeated_app_citation_rows"] == 2 * make_sample.N_REPEATED_PAIRS
 
 
 def test_rebuilt_release_at_the_same_path_loads_fresh(tmp_path: Path, sample_csvs) -> None:

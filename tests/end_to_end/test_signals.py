@@ -44,10 +44,6 @@ sys.exit(code)
 POOLS = [
     "ptoffact-read-ahead",
     "ptoffact-check",
-    "ptoffact-quirks",
-    "ptoffact-statistics",
-    "ptoffact-written-statistics",
-    "ptoffact-hashes",
     "ptoffact-writer",
     "ptoffact-copy",
     "ptoffact-csv",
@@ -176,54 +172,14 @@ def test_next_build_removes_scratch_of_ended_runs(tmp_path: Path, old_release: P
     assert alive.is_dir() and (unmarked / "notes.txt").read_text() == "mine"
 
 
-def spill_early_and_record(monkeypatch) -> list[Path]:
-    """Make repeated-key counters spill after 500 rows; the list collects their scratch folders."""
-    from ptoffact_build.check import keys
-
-    seen: list[Path] = []
-    add, spill = keys.DuplicateCounter.add_hashes, keys.DuplicateCounter.spill
-
-    def small(self, hashes) -> None:
-        self.memory_rows = 500  # spill early
-        add(self, hashes)
-
-    def spy(self) -> None:
-        spill(self)
-        seen.append(self.scratch)
-
-    monkeypatch.setattr(keys.DuplicateCounter, "add_hashes", small)
-    monkeypatch.setattr(keys.DuplicateCounter, "spill", spy)
-    return seen
-
-
-def test_key_hashes_spill_into_the_build_scratch(tmp_path: Path, monkeypatch) -> None:
-    """Duplicate counting spills inside the release's scratch folder, not the temp folder."""
-    from ptoffact_build.read.sources import resolve_sources
-    from ptoffact_build.release import build_release
-
-    seen = spill_early_and_record(monkeypatch)
-    empty_temp = tmp_path / "temp"
-    empty_temp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(empty_temp))
-    monkeypatch.setattr("tempfile.tempdir", None)
-    build_release(resolve_sources(["sample"]), tmp_path / "out" / "rel")
-    assert seen, "no spill happened"
-    for folder in seen:
-        assert folder.parent.parent.name.startswith(".rel.building-")
-        assert not folder.exists()
-    assert list(empty_temp.iterdir()) == []
-
-
-def test_validate_spills_under_the_cache_folder(tmp_path: Path, monkeypatch) -> None:
-    """``validate`` has no release folder: its spills go to <cache>/scratch, removed at exit."""
-
-    seen = spill_early_and_record(monkeypatch)
+def test_validate_writes_no_scratch(tmp_path: Path, monkeypatch) -> None:
+    """``validate`` keeps its key indexes in memory and measures nothing of a release: it
+    leaves no file in the temp folder or the cache folder."""
     monkeypatch.setenv("PTOFFACT_CACHE", str(tmp_path / "cache"))
     empty_temp = tmp_path / "temp"
     empty_temp.mkdir()
     monkeypatch.setenv("TMPDIR", str(empty_temp))
     monkeypatch.setattr("tempfile.tempdir", None)
     assert main(["validate", "--quiet"]) == 0
-    assert seen and all(f.parent == tmp_path / "cache" / "scratch" for f in seen)
-    assert list((tmp_path / "cache" / "scratch").iterdir()) == []
+    assert not (tmp_path / "cache").exists()
     assert list(empty_temp.iterdir()) == []

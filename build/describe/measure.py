@@ -1,0 +1,422 @@
+"""Measuring a release from its own Parquet shards, as its users read it.
+
+Each number of the card, the report's ``statistics`` and the figures is measured here once,
+after the writers closed, from the shards' footers (rows, NULL cells, minimum and maximum)
+and by Polars queries over the shards (:mod:`.shards`). The queries decode each column about
+once: a table's scan decodes one text column at a time (a row group of free text takes a
+few hundred MB decoded), and the counts that need a column's values ride on that column's
+scan; the rows per key, grouped once, also give their column's distinct values and bytes.
+
+Distinct values: the key columns (``app_id``, ``ifw_number``) and every column of a table of
+at most :data:`SAMPLED_HASHES` values are counted exactly. Of a larger column, the values
+whose 64-bit hash falls in the lowest :data:`SAMPLED_HASHES` / (values) of the hash range
+are counted first; when fewer than :data:`EXACT_BELOW` distinct values fall there, the
+column has few enough values to count them all (its vocabulary and exact distinct count);
+otherwise the distinct count is estimated from the sample, with a standard error of about
+1 / √(the sample's distinct values), under 1.6 %.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from ptoffact_build.describe.arrowsize import is_text, loaded_bytes
+from ptoffact_build.describe.facts import (
+    CITATION_SOURCES,
+    FLAGS,
+    OTHER,
+    CitationQuirks,
+    ColumnFacts,
+    JoinFacts,
+    MonthCount,
+    OfficeActionQuirks,
+    RejectionQuirks,
+    ReleaseFacts,
+    RowsPerKey,
+    TableFacts,
+    ValueCount,
+)
+from ptoffact_build.describe.shards import Shards, TableFooter, collect, key_groups
+from ptoffact_build.schema import TABLES, load_schema
+from ptoffact_build.write.sort import SORT_KEYS
+
+SEED = 0x5EED  # of the value hashes (Polars' hash: fixed for a given Polars version)
+SAMPLED_HASHES = 1 << 16  # values sampled for a distinct count, at most
+EXACT_BELOW = 4096  # a sample with fewer distinct values: every value is counted
+VOCABULARY_LIMIT = 50  # the most frequent values kept of a counted column
+CLAIM_LIST = r"^[0-9]+(,[0-9]+)*$"
+TRIPLE = ["ifw_number", "action_type", "action_subtype"]  # what a citation's rejection is
+PAIR = ["app_id", "citation_pat_pgpub_id"]  # repeated in citations
+HASH_RANGE = 1 << 64
+
+
+def measure_release(paths: dict[str, Sequence[Path]]) -> ReleaseFacts:
+    """Every measured number of a release, from its tables' Parquet shards (in order)."""
+    shards = Shards({t: tuple(paths[t]) for t in TABLES})
+    actions = shards.scan("office_actions")
+    per_application, repeated_pairs = citations_per_application(shards)
+    per_action = rows_per("rejections", "ifw_number", shards)
+    per_cited_action = rows_per("citations", "ifw_number", shards)
+    triples = repeated_triples(shards)
+    oa, oa_extra = measure_table(shards, "office_actions", office_action_extras())
+    rej, rej_extra = measure_table(
+        shards, "rejections", rejection_extras(), {"ifw_number": per_action}
+    )
+    known = {"app_id": per_application, "ifw_number": per_cited_action}
+    cit, cit_extra = measure_table(shards, "citations", citation_extras(), known)
+    multiplied, added = rejection_join(shards, triples)
+    return ReleaseFacts(
+        tables={"office_actions": oa, "rejections": rej, "citations": cit},
+        months=months(actions),
+        rejections_per_action=rows_per_key(per_action),
+        citations_per_application=rows_per_key(per_application),
+        joins=JoinFacts(
+            rejections_with_action=rows_matching(per_action, actions, "semi"),
+            citations_multiplied=multiplied,
+            rows_added_by_rejection_join=added,
+            citations_typed_without_subtype=cit_extra["typed_without_subtype"],
+        ),
+        citations_in_no_source=cit_extra["in_no_source"],
+        citations_in_several_sources=cit_extra["in_several_sources"],
+        office_action_quirks=OfficeActionQuirks(
+            same_day_duplicate_rows=rows_in_repeated_groups(actions, ["app_id", "mail_dt"]),
+            art_unit_non_numeric=oa_extra["art_unit_non_numeric"],
+            art_unit_lengths=lengths(oa_extra["art_unit_lengths"]),
+            uspc_class_lengths=lengths(oa_extra["uspc_class_lengths"]),
+        ),
+        rejection_quirks=RejectionQuirks(
+            colliding_triple_rows=int(triples["len"].sum()),
+            claim_numbers_not_a_plain_list=rej_extra["claim_numbers_not_a_plain_list"],
+        ),
+        citation_quirks=CitationQuirks(
+            app_id_not_in_office_actions=rows_matching(per_application, actions, "anti"),
+            ifw_number_not_in_office_actions=rows_matching(
+                per_cited_action.drop_nulls(), actions, "anti"
+            ),
+            repeated_app_citation_rows=repeated_pairs,
+            parsed_lengths=lengths(cit_extra["parsed_lengths"]),
+        ),
+    )
+
+
+# ---- counts that ride on a table's scans --------------------------------------------------
+
+
+def length_counts(name: str) -> pl.Expr:
+    """A column's non-NULL values by length in characters (a list of structs)."""
+    return pl.col(name).drop_nulls().str.len_chars().value_counts().implode()
+
+
+def lengths(found: list[dict[str, Any]]) -> tuple[ValueCount, ...]:
+    """Lengths counted by :func:`length_counts`, most frequent first."""
+    pairs = (tuple(row.values()) for row in found)  # fields: the length, its count
+    return tuple(ranked(ValueCount(int(length), int(rows)) for length, rows in pairs))
+
+
+def office_action_extras() -> dict[str, pl.Expr]:
+    return {
+        "art_unit_non_numeric": (~pl.col("art_unit").str.contains(r"^[0-9]+$")).sum(),
+        "art_unit_lengths": length_counts("art_unit"),
+        "uspc_class_lengths": length_counts("uspc_class"),
+    }
+
+
+def rejection_extras() -> dict[str, pl.Expr]:
+    irregular = ~pl.col("claim_numbers").str.contains(CLAIM_LIST)
+    return {"claim_numbers_not_a_plain_list": irregular.sum()}
+
+
+def citation_extras() -> dict[str, pl.Expr]:
+    flags = [pl.col(name).fill_null(False) for name in CITATION_SOURCES]
+    several = (flags[0] & flags[1]) | (flags[0] & flags[2]) | (flags[1] & flags[2])
+    typed = pl.col("action_type").is_not_null() & pl.col("action_subtype").is_null()
+    return {
+        "in_no_source": (~(flags[0] | flags[1] | flags[2])).sum(),
+        "in_several_sources": several.sum(),
+        "typed_without_subtype": typed.sum(),
+        "parsed_lengths": length_counts("parsed"),
+    }
+
+
+# ---- a table's columns --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """How a column's values are counted: booleans by their trues, keys exactly, others
+    from a hash sample first (see the module's docstring). ``per_key`` is the column's rows
+    per value when they were grouped anyway: its distinct values and bytes come from there."""
+
+    field: pa.Field
+    present: int  # non-NULL values
+    per_key: pl.DataFrame | None = None
+
+    @property
+    def name(self) -> str:
+        return self.field.name
+
+    @property
+    def boolean(self) -> bool:
+        return pa.types.is_boolean(self.field.type)
+
+    @property
+    def key(self) -> bool:
+        return self.name in SORT_KEYS
+
+    @property
+    def sampled(self) -> bool:
+        return not (self.boolean or self.key) and self.present > SAMPLED_HASHES
+
+    def threshold(self) -> int:
+        """The hashes sampled are those below this."""
+        return HASH_RANGE * SAMPLED_HASHES // self.present
+
+    def expressions(self) -> dict[str, pl.Expr]:
+        """What a scan computes for this column: the bytes of its text, and its trues, its
+        sample's distinct hashes or its distinct values, as its kind needs (nothing for a
+        column counted by value or per key: those counts give both)."""
+        column = pl.col(self.name)
+        if self.per_key is not None or not (self.boolean or self.key or self.sampled):
+            return {}
+        found: dict[str, pl.Expr] = {}
+        if is_text(self.field.type):
+            found[f"{self.name}:bytes"] = column.str.len_bytes().sum()
+        if self.boolean:
+            found[f"{self.name}:true"] = column.sum()
+        elif self.sampled:
+            hashed = column.hash(SEED)
+            below = column.is_not_null() & (hashed < pl.lit(self.threshold(), pl.UInt64))
+            found[f"{self.name}:sampled"] = hashed.filter(below).n_unique()
+        else:
+            found[f"{self.name}:distinct"] = column.drop_nulls().n_unique()
+        return found
+
+
+def scans_of(plans: list[ColumnPlan], extras: dict[str, pl.Expr]) -> list[dict[str, pl.Expr]]:
+    """A table's scans: one per text column and one for the others, each extra count in the
+    scan of the first text column it reads (or of the others)."""
+    text = [p.name for p in plans if is_text(p.field.type)]
+    scans: dict[str | None, dict[str, pl.Expr]] = {name: {} for name in [*text, None]}
+    for plan in plans:
+        scans[plan.name if plan.name in text else None].update(plan.expressions())
+    for name, expression in extras.items():
+        read = [c for c in expression.meta.root_names() if c in text]
+        scans[read[0] if read else None][name] = expression
+    return [expressions for expressions in scans.values() if expressions]
+
+
+def measure_table(
+    shards: Shards,
+    table: str,
+    extras: dict[str, pl.Expr],
+    per_key: dict[str, pl.DataFrame] | None = None,
+) -> tuple[TableFacts, dict[str, Any]]:
+    """A table's facts and ``extras``, from its footers, its scans and a grouped query per
+    column whose values are counted."""
+    schema = load_schema(table).arrow
+    footer = shards.footer(table, schema.names)
+    plans = [
+        ColumnPlan(f, footer.rows - footer.columns[f.name].nulls, (per_key or {}).get(f.name))
+        for f in schema
+    ]
+    scan = shards.scan(table)
+    found: dict[str, Any] = {}
+    for expressions in scans_of(plans, extras):
+        found.update(collect(scan.select(**expressions)).row(0, named=True))
+    tallies = [column_tally(scan, plan, footer, found) for plan in plans]
+    text = {t.facts.name: t.text_bytes for t in tallies}
+    nulls = {name: c.nulls_per_group for name, c in footer.columns.items()}
+    size = loaded_bytes(schema, footer.group_rows, nulls, text)
+    columns = tuple(t.facts for t in tallies)
+    return TableFacts(table, footer.rows, size, columns), {k: number(found[k]) for k in extras}
+
+
+def number(value: Any) -> Any:
+    """A count as a Python int (a sum of nothing is NULL: 0); lists as they are."""
+    return value if isinstance(value, list) else int(value or 0)
+
+
+@dataclass(frozen=True)
+class ColumnTally:
+    """A column's facts and the bytes of its text values (0 for other columns)."""
+
+    facts: ColumnFacts
+    text_bytes: int = 0
+
+
+def column_tally(
+    scan: pl.LazyFrame, plan: ColumnPlan, footer: TableFooter, found: dict[str, Any]
+) -> ColumnTally:
+    """One column's facts from the footers and what the scans found (or its own count)."""
+    name = plan.name
+    column = footer.columns[name]
+    low, high = (column.low, column.high) if column.complete else extremes(scan, name)
+    bytes_found = number(found.get(f"{name}:bytes"))
+    if plan.per_key is not None:
+        distinct, bytes_found = per_key_tally(plan.per_key)
+        return ColumnTally(ColumnFacts(name, column.nulls, distinct, True, low, high), bytes_found)
+    if plan.boolean:
+        trues = number(found[f"{name}:true"])
+        counts = [ValueCount(True, trues), ValueCount(False, plan.present - trues)]
+        counts += [ValueCount(None, column.nulls)] if column.nulls else []
+        kept = tuple(ranked(c for c in counts if c.rows))
+        distinct = sum(1 for c in kept if c.value is not None)
+        return ColumnTally(ColumnFacts(name, column.nulls, distinct, True, low, high, kept))
+    if plan.key:
+        distinct = number(found[f"{name}:distinct"])
+        return ColumnTally(ColumnFacts(name, column.nulls, distinct, True, low, high), bytes_found)
+    if plan.sampled and number(found[f"{name}:sampled"]) >= EXACT_BELOW:
+        estimate = round(number(found[f"{name}:sampled"]) * HASH_RANGE / plan.threshold())
+        facts = ColumnFacts(name, column.nulls, estimate, False, low, high)
+        return ColumnTally(facts, bytes_found)
+    counted = collect(scan.group_by(name).len())
+    counts = ranked(ValueCount(v, int(n)) for v, n in counted.iter_rows())
+    distinct = sum(1 for c in counts if c.value is not None)
+    kept = tuple(counts[:VOCABULARY_LIMIT])
+    facts = ColumnFacts(name, column.nulls, distinct, True, low, high, kept)
+    return ColumnTally(facts, text_bytes(counted, name) if is_text(plan.field.type) else 0)
+
+
+def per_key_tally(per_key: pl.DataFrame) -> tuple[int, int]:
+    """A column's distinct non-NULL values and text bytes, from its rows per value."""
+    return int(per_key[per_key.columns[0]].drop_nulls().len()), text_bytes(per_key, None)
+
+
+def text_bytes(counted: pl.DataFrame, name: str | None) -> int:
+    """The bytes of a text column's values, from its values (``name``, or the frame's first
+    column) and their rows (``len``)."""
+    values = counted[name or counted.columns[0]].str.len_bytes().cast(pl.UInt64)
+    return int((values * counted["len"].cast(pl.UInt64)).sum() or 0)
+
+
+def extremes(scan: pl.LazyFrame, name: str) -> tuple[Any, Any]:
+    """The minimum and maximum of a column whose footers do not record them all."""
+    row = collect(scan.select(low=pl.col(name).min(), high=pl.col(name).max())).row(0)
+    return row[0], row[1]
+
+
+def ranked(counts: Iterable[ValueCount]) -> list[ValueCount]:
+    """Most frequent first; ties by value, NULL first."""
+    return sorted(counts, key=lambda c: (-c.rows, c.value is not None, c.value))
+
+
+# ---- rows per key and joins -------------------------------------------------------------
+
+
+def rows_per(table: str, key: str, shards: Shards) -> pl.DataFrame:
+    """A table's rows per value of ``key`` (NULL one key): columns ``key`` and ``len``."""
+    return collect(shards.scan(table).group_by(key).len())
+
+
+def citations_per_application(shards: Shards) -> tuple[pl.DataFrame, int]:
+    """Citation rows per ``app_id``, and the rows that repeat (``app_id``,
+    ``citation_pat_pgpub_id``), in one pass over the rows in ``app_id`` order.
+
+    Repeats are found on a 64-bit hash of the pair, compared within each application's rows
+    (a batch at a time): a miscount needs two different pairs with the same hash among the
+    million or so rows of a batch, a chance of about one in a million at the full dataset's
+    size.
+    """
+    per_key: list[pl.DataFrame] = []
+    repeated = 0
+    pairs = shards.scan("citations").select("app_id", pair=pl.struct(PAIR).hash(SEED))
+    for frame in key_groups(pairs, "app_id", shards.paths["citations"]):
+        runs = frame["app_id"].rle().struct.unnest()
+        per_key.append(runs.select(app_id="value", len="len"))
+        repeated += rows_in_groups(frame["pair"].to_numpy())
+    if not per_key:
+        return pl.DataFrame(schema={"app_id": pl.String, "len": pl.UInt32}), repeated
+    return pl.concat(per_key), repeated
+
+
+def rows_in_groups(hashes: np.ndarray) -> int:
+    """How many of the values occur more than once."""
+    ordered = np.sort(hashes)
+    same = ordered[1:] == ordered[:-1]
+    in_group = np.zeros(len(ordered), bool)
+    in_group[1:] |= same
+    in_group[:-1] |= same
+    return int(in_group.sum())
+
+
+def rows_per_key(per_key: pl.DataFrame) -> RowsPerKey:
+    rows = per_key["len"]
+    if not len(rows):
+        return RowsPerKey(0, None, None)
+    mean, median = rows.cast(pl.Float64).mean(), rows.cast(pl.Float64).median()
+    return RowsPerKey(len(rows), cast(float, mean), cast(float | None, median))
+
+
+def rows_matching(per_key: pl.DataFrame, actions: pl.LazyFrame, how: str) -> int:
+    """The rows whose key is (``semi``) or is not (``anti``) one of the office actions'."""
+    key = per_key.columns[0]
+    matched = per_key.lazy().join(actions.select(key), on=key, how=how)  # type: ignore[arg-type]
+    return int(collect(matched.select(pl.col("len").sum())).item() or 0)
+
+
+def rows_in_repeated_groups(scan: pl.LazyFrame, columns: list[str]) -> int:
+    """Rows whose values of ``columns`` occur together in another row too."""
+    groups = scan.group_by(columns).len().filter(pl.col("len") > 1)
+    return int(collect(groups.select(pl.col("len").sum())).item() or 0)
+
+
+def repeated_triples(shards: Shards) -> pl.DataFrame:
+    """The (``ifw_number``, ``action_type``, ``action_subtype``) triples of more than one
+    rejection row, with their rows: candidates by a 64-bit hash, then counted exactly."""
+    scan = shards.scan("rejections")
+    hashed = pl.struct(TRIPLE).hash(SEED)
+    hashes = np.sort(collect(scan.select(hashed.alias("h")))["h"].to_numpy())
+    twice = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    candidates = scan.filter(hashed.is_in(pl.Series(twice, dtype=pl.UInt64).implode()))
+    return collect(candidates.group_by(TRIPLE).len().filter(pl.col("len") > 1))
+
+
+def rejection_join(shards: Shards, triples: pl.DataFrame) -> tuple[int, int]:
+    """Citation rows matching a repeated rejection triple, and the rows the citations →
+    rejections join adds for them (``action_subtype`` matched NULL-safe)."""
+    if not len(triples):
+        return 0, 0
+    named = pl.col("ifw_number").is_in(triples["ifw_number"].unique().implode())
+    joined = shards.scan("citations").select(TRIPLE).filter(named)
+    joined = joined.join(triples.lazy(), on=TRIPLE, how="inner", nulls_equal=True)
+    found = collect(joined.select(rows=pl.len(), added=(pl.col("len") - 1).sum())).row(0)
+    return int(found[0]), int(found[1] or 0)
+
+
+# ---- office actions per month -----------------------------------------------------------
+
+
+def technology_center(prefix: str | None) -> str:
+    """``16xx`` for an art unit whose first two characters are digits, else :data:`OTHER`."""
+    if prefix is None or len(prefix) < 2 or not prefix[:2].isdigit():
+        return OTHER
+    return f"{prefix[:2]}xx"
+
+
+def months(actions: pl.LazyFrame) -> tuple[MonthCount, ...]:
+    """Office actions per mail month, document code and technology center, with the
+    actions carrying each flag; ordered by month (NULL first), code and center."""
+    grouped = actions.group_by(
+        pl.col("mail_dt").dt.truncate("1mo").alias("month"),
+        "document_cd",
+        pl.col("art_unit").str.slice(0, 2).alias("prefix"),
+    ).agg(pl.len().alias("actions"), *(pl.col(f).sum().alias(f) for f in FLAGS))
+    merged: dict[tuple, np.ndarray] = defaultdict(lambda: np.zeros(1 + len(FLAGS), np.int64))
+    for row in collect(grouped).iter_rows(named=True):
+        key = (row["month"], row["document_cd"], technology_center(row["prefix"]))
+        merged[key] += [row["actions"], *(row[f] or 0 for f in FLAGS)]
+    order = sorted(merged, key=lambda k: tuple((v is not None, v or "") for v in k))
+    return tuple(month_count(key, merged[key]) for key in order)
+
+
+def month_count(key: tuple, counts: np.ndarray) -> MonthCount:
+    month, code, center = key
+    return MonthCount(month, code, center, int(counts[0]), tuple(int(n) for n in counts[1:]))
