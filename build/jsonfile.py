@@ -1,10 +1,13 @@
-"""The one way ptoffact writes JSON files: indented, UTF-8, one trailing newline."""
+"""The one way ptoffact writes JSON files: indented, UTF-8, one trailing newline, each file
+replaced whole (:mod:`.replace`)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any
+
+from ptoffact_build.replace import replace_text
 
 
 def json_text(data: Any) -> str:
@@ -14,5 +17,4 @@ def json_text(data: Any) -> str:
 
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` to ``path`` (making its folder if needed)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json_text(data), encoding="utf-8")
+    replace_text(path, json_text(data))

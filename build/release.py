@@ -10,8 +10,7 @@ from pathlib import Path
 from ptoffact_build.allocators import use_lean_allocators
 from ptoffact_build.buildid import build_id, parquet_metadata
 from ptoffact_build.describe.datapackage import release_datapackage
-from ptoffact_build.describe.documents import REPORT_NAME, draw, write_documents
-from ptoffact_build.describe.measure import measure_release
+from ptoffact_build.describe.documents import REPORT_NAME, measure_and_draw, write_documents
 from ptoffact_build.describe.record import ReleaseRecord
 from ptoffact_build.describe.report import SourceRecord, report_json, source_records
 from ptoffact_build.errors import DataInvalid
@@ -135,14 +134,13 @@ def finish_release(
     closed = close_tables(sinks, result, progress)
     remove_scratch_files(work / SPILL)
     progress.note("describing the release: its statistics, figures, card and datapackage")
-    with result.watch.stage("describe: measure the release's shards"):
-        facts = measure_release({t: [s.path for s in closed[t].shards] for t in TABLES})
+    shards = {t: [s.path for s in closed[t].shards] for t in TABLES}
+    with result.watch.stage("describe: measure the shards, draw the figures"):
+        facts, plots = measure_and_draw(work, shards)
     files = {t: closed[t].relative_to(work) for t in TABLES}
     quarantined = {t: result.tables[t].rows_quarantined for t in TABLES}
     year = datetime.now(UTC).year
     record = ReleaseRecord(build, result.policy, tuple(records), files, quarantined, year)
-    with result.watch.stage("describe: figures"):
-        plots = draw(work, facts)
     report = report_json(result, records, facts)  # its timings end here
     write_documents(work, facts, record, report, plots, repo)
     if report_path is not None:

@@ -62,7 +62,7 @@ def per_year_section(facts: ReleaseFacts) -> list[str]:
         "| year | actions | " + " | ".join(f"`{n}`" for n in names) + " |",
         "|---|---|" + "---|" * len(names),
     ]
-    rows = per_mail_year(facts)
+    rows = per_mail_year(facts.figures)
     for row in rows:
         total = row["office_actions"]
         cells = [percent(row[n], total) for n in names]

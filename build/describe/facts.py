@@ -81,6 +81,20 @@ class MonthCount:
 
 
 @dataclass(frozen=True)
+class FigureFacts:
+    """What the figures draw, measured first so that they are drawn while the rest of the
+    release is measured: office actions per month, and citations by where the reference
+    appears (the rows whose flag is true, per :data:`CITATION_SOURCES`; the same counts the
+    column profile shows)."""
+
+    months: tuple[MonthCount, ...]
+    citation_rows: int
+    citations_by_source: tuple[int, ...]
+    citations_in_no_source: int  # citation rows with none of CITATION_SOURCES true
+    citations_in_several_sources: int
+
+
+@dataclass(frozen=True)
 class RowsPerKey:
     """How many rows each key of a column has (NULL is one key): mean and median over the
     keys present."""
@@ -127,12 +141,10 @@ class ReleaseFacts:
     """Everything the describe stage measured in a release."""
 
     tables: dict[str, TableFacts]
-    months: tuple[MonthCount, ...]
+    figures: FigureFacts
     rejections_per_action: RowsPerKey
     citations_per_application: RowsPerKey
     joins: JoinFacts
-    citations_in_no_source: int  # citation rows with none of CITATION_SOURCES true
-    citations_in_several_sources: int
     office_action_quirks: OfficeActionQuirks
     rejection_quirks: RejectionQuirks
     citation_quirks: CitationQuirks

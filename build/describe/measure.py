@@ -19,7 +19,7 @@ otherwise the distinct count is estimated from the sample, with a standard error
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -35,6 +35,7 @@ from ptoffact_build.describe.facts import (
     OTHER,
     CitationQuirks,
     ColumnFacts,
+    FigureFacts,
     JoinFacts,
     MonthCount,
     OfficeActionQuirks,
@@ -58,10 +59,19 @@ PAIR = ["app_id", "citation_pat_pgpub_id"]  # repeated in citations
 HASH_RANGE = 1 << 64
 
 
-def measure_release(paths: dict[str, Sequence[Path]]) -> ReleaseFacts:
-    """Every measured number of a release, from its tables' Parquet shards (in order)."""
+def measure_release(
+    paths: Mapping[str, Sequence[Path]], on_figures: Callable[[FigureFacts], None] | None = None
+) -> ReleaseFacts:
+    """Every measured number of a release, from its tables' Parquet shards (in order).
+
+    What the figures draw is measured first and handed to ``on_figures``, so that they can
+    be drawn while the rest is measured."""
     shards = Shards({t: tuple(paths[t]) for t in TABLES})
     actions = shards.scan("office_actions")
+    citations_first = first_scan(shards, "citations", citation_extras())
+    figures = figure_facts(shards, actions, citations_first)
+    if on_figures is not None:
+        on_figures(figures)
     per_application, repeated_pairs = citations_per_application(shards)
     per_action = rows_per("rejections", "ifw_number", shards)
     per_cited_action = rows_per("citations", "ifw_number", shards)
@@ -71,11 +81,13 @@ def measure_release(paths: dict[str, Sequence[Path]]) -> ReleaseFacts:
         shards, "rejections", rejection_extras(), {"ifw_number": per_action}
     )
     known = {"app_id": per_application, "ifw_number": per_cited_action}
-    cit, cit_extra = measure_table(shards, "citations", citation_extras(), known)
+    cit, cit_extra = measure_table(
+        shards, "citations", citation_extras(), known, found=citations_first
+    )
     multiplied, added = rejection_join(shards, triples)
     return ReleaseFacts(
         tables={"office_actions": oa, "rejections": rej, "citations": cit},
-        months=months(actions),
+        figures=figures,
         rejections_per_action=rows_per_key(per_action),
         citations_per_application=rows_per_key(per_application),
         joins=JoinFacts(
@@ -84,8 +96,6 @@ def measure_release(paths: dict[str, Sequence[Path]]) -> ReleaseFacts:
             rows_added_by_rejection_join=added,
             citations_typed_without_subtype=cit_extra["typed_without_subtype"],
         ),
-        citations_in_no_source=cit_extra["in_no_source"],
-        citations_in_several_sources=cit_extra["in_several_sources"],
         office_action_quirks=OfficeActionQuirks(
             same_day_duplicate_rows=rows_in_repeated_groups(actions, ["app_id", "mail_dt"]),
             art_unit_non_numeric=oa_extra["art_unit_non_numeric"],
@@ -104,6 +114,18 @@ def measure_release(paths: dict[str, Sequence[Path]]) -> ReleaseFacts:
             repeated_app_citation_rows=repeated_pairs,
             parsed_lengths=lengths(cit_extra["parsed_lengths"]),
         ),
+    )
+
+
+def figure_facts(shards: Shards, actions: pl.LazyFrame, citations: dict[str, Any]) -> FigureFacts:
+    """The figures' numbers: the monthly counts, and the citations' counts by source from
+    the scan of their columns that are not text (``citations``, see :func:`first_scan`)."""
+    return FigureFacts(
+        months=months(actions),
+        citation_rows=shards.footer("citations", ["app_id"]).rows,
+        citations_by_source=tuple(number(citations[f"{n}:true"]) for n in CITATION_SOURCES),
+        citations_in_no_source=number(citations["in_no_source"]),
+        citations_in_several_sources=number(citations["in_several_sources"]),
     )
 
 
@@ -200,9 +222,11 @@ class ColumnPlan:
         return found
 
 
-def scans_of(plans: list[ColumnPlan], extras: dict[str, pl.Expr]) -> list[dict[str, pl.Expr]]:
-    """A table's scans: one per text column and one for the others, each extra count in the
-    scan of the first text column it reads (or of the others)."""
+def scans_of(
+    plans: list[ColumnPlan], extras: dict[str, pl.Expr]
+) -> dict[str | None, dict[str, pl.Expr]]:
+    """A table's scans: one per text column (by its name) and one for the others (None),
+    each extra count in the scan of the first text column it reads (or of the others)."""
     text = [p.name for p in plans if is_text(p.field.type)]
     scans: dict[str | None, dict[str, pl.Expr]] = {name: {} for name in [*text, None]}
     for plan in plans:
@@ -210,7 +234,27 @@ def scans_of(plans: list[ColumnPlan], extras: dict[str, pl.Expr]) -> list[dict[s
     for name, expression in extras.items():
         read = [c for c in expression.meta.root_names() if c in text]
         scans[read[0] if read else None][name] = expression
-    return [expressions for expressions in scans.values() if expressions]
+    return scans
+
+
+def plans_of(
+    shards: Shards, table: str, per_key: dict[str, pl.DataFrame] | None = None
+) -> tuple[TableFooter, list[ColumnPlan]]:
+    schema = load_schema(table).arrow
+    footer = shards.footer(table, schema.names)
+    plans = [
+        ColumnPlan(f, footer.rows - footer.columns[f.name].nulls, (per_key or {}).get(f.name))
+        for f in schema
+    ]
+    return footer, plans
+
+
+def first_scan(shards: Shards, table: str, extras: dict[str, pl.Expr]) -> dict[str, Any]:
+    """What a table's scan of its columns that are not text finds: the trues of its
+    booleans and the extras that read only those."""
+    _, plans = plans_of(shards, table)
+    expressions = scans_of(plans, extras)[None]
+    return dict(collect(shards.scan(table).select(**expressions)).row(0, named=True))
 
 
 def measure_table(
@@ -218,19 +262,17 @@ def measure_table(
     table: str,
     extras: dict[str, pl.Expr],
     per_key: dict[str, pl.DataFrame] | None = None,
+    found: dict[str, Any] | None = None,
 ) -> tuple[TableFacts, dict[str, Any]]:
-    """A table's facts and ``extras``, from its footers, its scans and a grouped query per
-    column whose values are counted."""
+    """A table's facts and ``extras``, from its footers, its scans (but those whose results
+    are ``found`` already) and a grouped query per column whose values are counted."""
     schema = load_schema(table).arrow
-    footer = shards.footer(table, schema.names)
-    plans = [
-        ColumnPlan(f, footer.rows - footer.columns[f.name].nulls, (per_key or {}).get(f.name))
-        for f in schema
-    ]
+    footer, plans = plans_of(shards, table, per_key)
     scan = shards.scan(table)
-    found: dict[str, Any] = {}
-    for expressions in scans_of(plans, extras):
-        found.update(collect(scan.select(**expressions)).row(0, named=True))
+    found = dict(found or {})
+    for expressions in scans_of(plans, extras).values():
+        if expressions and not set(expressions) <= set(found):
+            found.update(collect(scan.select(**expressions)).row(0, named=True))
     tallies = [column_tally(scan, plan, footer, found) for plan in plans]
     text = {t.facts.name: t.text_bytes for t in tallies}
     nulls = {name: c.nulls_per_group for name, c in footer.columns.items()}

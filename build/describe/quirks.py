@@ -36,7 +36,7 @@ def quirks_json(facts: ReleaseFacts) -> dict[str, dict[str, Any]]:
         "office_actions": {
             "mail_dt_first": extreme(dates.low),
             "mail_dt_last": extreme(dates.high),
-            "mail_dt_before_2008": mailed_before(facts, FIRST_YEAR_COVERED),
+            "mail_dt_before_2008": mailed_before(facts.figures, FIRST_YEAR_COVERED),
             "same_day_duplicate_rows": actions.same_day_duplicate_rows,
             "art_unit_non_numeric": actions.art_unit_non_numeric,
             "art_unit_lengths": top(actions.art_unit_lengths),

@@ -18,6 +18,7 @@ from ptoffact_build.describe.facts import (
     OTHER,
     PARSING_FLAGS,
     ColumnFacts,
+    FigureFacts,
     MonthCount,
     ReleaseFacts,
     RowsPerKey,
@@ -46,12 +47,12 @@ def extreme(value: Any) -> str | None:
 # ---- time series, derived from the monthly counts ----------------------------------------
 
 
-def dated(facts: ReleaseFacts) -> list[tuple[date, MonthCount]]:
+def dated(facts: FigureFacts) -> list[tuple[date, MonthCount]]:
     """The counts of actions with a mail date, with their month's first day."""
     return [(m.month, m) for m in facts.months if m.month is not None]
 
 
-def per_period(facts: ReleaseFacts, period: Any, flags: tuple[str, ...]) -> dict[Any, list[int]]:
+def per_period(facts: FigureFacts, period: Any, flags: tuple[str, ...]) -> dict[Any, list[int]]:
     """Actions and flagged actions per period (``period`` of a month's first day), in order."""
     found: dict[Any, list[int]] = defaultdict(lambda: [0] * (1 + len(flags)))
     for day, m in dated(facts):
@@ -62,7 +63,7 @@ def per_period(facts: ReleaseFacts, period: Any, flags: tuple[str, ...]) -> dict
     return dict(sorted(found.items()))
 
 
-def per_mail_year(facts: ReleaseFacts) -> list[dict[str, Any]]:
+def per_mail_year(facts: FigureFacts) -> list[dict[str, Any]]:
     """Actions per mail year, with those raising each ground and carrying each flag."""
     years = per_period(facts, lambda day: day.year, GROUNDS + PARSING_FLAGS)
     return [
@@ -75,7 +76,7 @@ def quarter_label(day: date) -> str:
     return f"{day.year}Q{(day.month - 1) // 3 + 1}"
 
 
-def per_mail_quarter(facts: ReleaseFacts) -> list[dict[str, Any]]:
+def per_mail_quarter(facts: FigureFacts) -> list[dict[str, Any]]:
     """Actions per mail quarter, with those raising each ground."""
     quarters = per_period(facts, lambda day: (day.year, (day.month - 1) // 3), GROUNDS)
     return [
@@ -88,7 +89,7 @@ def per_mail_quarter(facts: ReleaseFacts) -> list[dict[str, Any]]:
     ]
 
 
-def shown_codes(facts: ReleaseFacts) -> list[str]:
+def shown_codes(facts: FigureFacts) -> list[str]:
     """The most frequent document codes (ties by name), then ``other`` for the rest."""
     totals: dict[str, int] = defaultdict(int)
     for _, m in dated(facts):
@@ -98,7 +99,7 @@ def shown_codes(facts: ReleaseFacts) -> list[str]:
     return shown + ([OTHER] if len(shown) < len(totals) else [])
 
 
-def per_mail_month_by_document_cd(facts: ReleaseFacts) -> list[dict[str, Any]]:
+def per_mail_month_by_document_cd(facts: FigureFacts) -> list[dict[str, Any]]:
     """Actions per mail month by document code (the less frequent codes as ``other``)."""
     codes = shown_codes(facts)
     found: dict[date, dict[str, int]] = {}
@@ -109,7 +110,7 @@ def per_mail_month_by_document_cd(facts: ReleaseFacts) -> list[dict[str, Any]]:
     return [{"month": f"{day:%Y-%m}", **row} for day, row in sorted(found.items())]
 
 
-def per_technology_center(facts: ReleaseFacts) -> list[dict[str, Any]]:
+def per_technology_center(facts: FigureFacts) -> list[dict[str, Any]]:
     """Actions per technology center (``other`` last)."""
     found: dict[str, int] = defaultdict(int)
     for m in facts.months:
@@ -118,27 +119,25 @@ def per_technology_center(facts: ReleaseFacts) -> list[dict[str, Any]]:
     return [{"center": c, "office_actions": found[c]} for c in order]
 
 
-def mailed_before(facts: ReleaseFacts, year: int) -> int:
+def mailed_before(facts: FigureFacts, year: int) -> int:
     """Actions mailed before January of ``year``."""
     return sum(m.actions for day, m in dated(facts) if day.year < year)
 
 
-def citations_by_source(facts: ReleaseFacts) -> list[dict[str, Any]]:
+def citations_by_source(facts: FigureFacts) -> list[dict[str, Any]]:
     """Citation rows whose flag for each place is true, and those with none true."""
-    rows = [
-        {"source": name, "citations": facts.column("citations", name).rows_with(True)}
-        for name in CITATION_SOURCES
-    ]
+    pairs = zip(CITATION_SOURCES, facts.citations_by_source, strict=True)
+    rows = [{"source": name, "citations": n} for name, n in pairs]
     return [*rows, {"source": "none", "citations": facts.citations_in_no_source}]
 
 
-def figure_data(facts: ReleaseFacts) -> dict[str, Any]:
+def figure_data(facts: FigureFacts) -> dict[str, Any]:
     """The numbers the figures draw, as the report's ``statistics.figures`` holds them."""
     return {
         "per_mail_month_by_document_cd": per_mail_month_by_document_cd(facts),
         "per_mail_quarter": per_mail_quarter(facts),
         "per_technology_center": per_technology_center(facts),
-        "citation_rows": facts.rows("citations"),
+        "citation_rows": facts.citation_rows,
         "citations_by_source": citations_by_source(facts),
         "citations_in_several_sources": facts.citations_in_several_sources,
     }
@@ -214,8 +213,8 @@ def statistics_json(facts: ReleaseFacts) -> dict[str, Any]:
     """The ``statistics`` block of ``validation_report.json``."""
     return {
         "overview": overview(facts),
-        "per_mail_year": per_mail_year(facts),
+        "per_mail_year": per_mail_year(facts.figures),
         "joins": joins(facts),
-        "figures": figure_data(facts),
+        "figures": figure_data(facts.figures),
         "columns": {t: column_profiles(facts, t) for t in TABLES},
     }

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ptoffact_build.hashing import file_sha256
+from ptoffact_build.replace import replace_text
 
 SUMS = "SHA256SUMS"
 
@@ -23,10 +24,27 @@ def release_files(root: Path, skip: Iterable[str] = ()) -> list[str]:
     return sorted(name for name in names if name not in left_out)
 
 
+def sums_text(digests: dict[str, str]) -> str:
+    """``<sha256>  <path>``, one line per file, sorted by path."""
+    return "".join(f"{digests[name]}  {name}\n" for name in sorted(digests))
+
+
+def read_sums(path: Path) -> dict[str, str]:
+    """The digests a ``SHA256SUMS`` file lists, by path (none when it is missing)."""
+    if not path.is_file():
+        return {}
+    found = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        if name:
+            found[name] = digest
+    return found
+
+
 def write_sums(root: Path, skip: Iterable[str] = ()) -> Path:
-    """Write ``root/SHA256SUMS``: ``<sha256>  <path>``, one line per file, sorted by path;
-    ``skip`` names top-level files that will not be in the release (the scratch marker)."""
-    lines = [f"{file_sha256(root / name)}  {name}\n" for name in release_files(root, skip)]
+    """Write ``root/SHA256SUMS`` listing every file but itself; ``skip`` names top-level
+    files that will not be in the release (the scratch marker)."""
+    digests = {name: file_sha256(root / name) for name in release_files(root, skip)}
     path = root / SUMS
-    path.write_text("".join(lines), encoding="utf-8", newline="\n")
+    replace_text(path, sums_text(digests))
     return path
