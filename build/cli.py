@@ -163,6 +163,22 @@ def parser() -> argparse.ArgumentParser:
         metavar="RELEASE",
         help="release folder (default %(default)s)",
     )
+    describe = commands.add_parser(
+        "describe",
+        help="measure a release's shards again and rewrite its card, figures, datapackage "
+        "and report statistics",
+        description="Measure an existing release from its own Parquet shards and write its "
+        "card, figures, datapackage and report statistics again, as `build` writes them for "
+        "the same rows (the sources are not needed). SHA256SUMS is rewritten so the release "
+        "still verifies; no other file is touched.",
+    )
+    describe.add_argument("release", type=Path, metavar="RELEASE", help="the release folder")
+    describe.add_argument(
+        "--repo",
+        metavar="OWNER/NAME",
+        help="write the card's loading examples for this Hugging Face Hub dataset repository "
+        "(default: examples that run from inside the release folder)",
+    )
     add_publish_command(commands)
     add_verify_command(commands)
     return main
@@ -321,8 +337,17 @@ def run_load(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_describe(args: argparse.Namespace) -> int:
+    from ptoffact_build.allocators import use_lean_allocators
+    from ptoffact_build.describe.command import run_describe as describe
+
+    use_lean_allocators()
+    return describe(args)
+
+
 COMMANDS = {
     "build": run_build,
+    "describe": run_describe,
     "validate": run_validate,
     "fetch": run_fetch,
     "generate": run_generate,

@@ -118,3 +118,36 @@ NO_FIGURE_DATA = {
     "citations_by_source": [],
     "citations_in_several_sources": 0,
 }  # figure_data of a build with nothing to draw
+
+
+def change_office_actions(release: Path, dropped: int = 10) -> None:
+    """Change a release's rows as a user might, and re-record them: flip ``rejection_101``
+    of every third office action, drop the last ``dropped`` (their rejections then find no
+    action), and record the new shard's size, sha256 and rows in datapackage.json."""
+    import hashlib
+    import json
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    (shard,) = sorted((release / "data" / "office_actions").glob("*.parquet"))
+    original = pq.ParquetFile(shard)
+    table = original.read()
+    flipped = [i % 3 == 0 for i in range(table.num_rows)]
+    column = table.column("rejection_101")
+    changed = pc.if_else(pa.array(flipped), pc.invert(column), column)
+    table = table.set_column(
+        table.schema.get_field_index("rejection_101"), "rejection_101", changed
+    )
+    table = table.slice(0, table.num_rows - dropped)
+    sorting = original.metadata.row_group(0).sorting_columns
+    pq.write_table(table, shard, compression="zstd", sorting_columns=sorting)
+    package_path = release / "datapackage.json"
+    package = json.loads(package_path.read_text(encoding="utf-8"))
+    (resource,) = [r for r in package["resources"] if r["name"] == "office_actions"]
+    (entry,) = resource["parquet"]
+    data = shard.read_bytes()
+    entry.update(bytes=len(data), hash=f"sha256:{hashlib.sha256(data).hexdigest()}")
+    entry["rows"] = table.num_rows
+    package_path.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n")

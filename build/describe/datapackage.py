@@ -156,6 +156,7 @@ def release_datapackage(
         "policy": record.policy,
         "release_entries": entries,
         "build_id": record.build,
+        "citation_year": record.year,
     }
     return datapackage(
         resources, title=summary.title, description=summary.description(), ptoffact=block

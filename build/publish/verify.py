@@ -12,16 +12,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ptoffact_build.errors import PtoffactError, SourceError
+from ptoffact_build.errors import NotARelease, SourceError
 from ptoffact_build.hashing import file_sha256
 
 DATAPACKAGE = "datapackage.json"
 SUMS = "SHA256SUMS"
 SUMS_LINE = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
-
-
-class NotARelease(PtoffactError):
-    """The folder is not a release (or its records cannot be read)."""
 
 
 @dataclass(frozen=True)

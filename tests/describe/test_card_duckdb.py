@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import load_benchmark, sample_rows, write_rows
+from helpers import change_office_actions, load_benchmark, sample_rows, write_rows
+from ptoffact_build.cli import main
 from ptoffact_build.describe.measure import EXACT_BELOW
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.release import build_release
@@ -45,12 +47,19 @@ def quarantined_source(folder: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module", params=["sample", "quarantined", "generated"])
+@pytest.fixture(scope="module", params=["sample", "quarantined", "generated", "changed"])
 def release(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A built release: of the sample, of the sample with rows quarantined, or of a source
-    the benchmark generator writes."""
+    """A built release: of the sample, of the sample with rows quarantined, of a source the
+    benchmark generator writes; or the sample's with rows changed after the build, then
+    described again by ``ptoffact describe``."""
     if request.param == "sample":
         return request.getfixturevalue("sample_release")
+    if request.param == "changed":
+        out = tmp_path_factory.mktemp("changed") / "ptoffact"
+        shutil.copytree(request.getfixturevalue("sample_release"), out)
+        change_office_actions(out)
+        assert main(["describe", str(out)]) == 0
+        return out
     source = tmp_path_factory.mktemp(request.param)
     out = tmp_path_factory.mktemp("release") / "ptoffact"
     if request.param == "quarantined":
