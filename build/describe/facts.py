@@ -96,8 +96,8 @@ class FigureFacts:
 
 @dataclass(frozen=True)
 class RowsPerKey:
-    """How many rows each key of a column has (NULL is one key): mean and median over the
-    keys present."""
+    """How many rows each non-NULL key of a column has: mean and median over the keys
+    present."""
 
     keys: int
     mean: float | None

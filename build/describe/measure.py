@@ -7,12 +7,13 @@ once: a table's scan decodes one text column at a time (a row group of free text
 few hundred MB decoded), and the counts that need a column's values ride on that column's
 scan; the rows per key, grouped once, also give their column's distinct values and bytes.
 
-Distinct values: the key columns (``app_id``, ``ifw_number``) and every column of a table of
-at most :data:`SAMPLED_HASHES` values are counted exactly. Of a larger column, the values
-whose 64-bit hash falls in the lowest :data:`SAMPLED_HASHES` / (values) of the hash range
-are counted first; when fewer than :data:`EXACT_BELOW` distinct values fall there, the
-column has few enough values to count them all (its vocabulary and exact distinct count);
-otherwise the distinct count is estimated from the sample, with a standard error of about
+Distinct values: the key columns (``app_id``, ``ifw_number``) are counted exactly, and so are
+the values of every column whose schema bounds them (a date, an integer, text with an enum or
+a maximum length) and of any column of at most :data:`SAMPLED_HASHES` values (their
+vocabulary). Of a larger free-text column, the values whose 64-bit hash falls in the lowest
+:data:`SAMPLED_HASHES` / (values) of the hash range are counted first; when fewer than
+:data:`EXACT_BELOW` distinct values fall there, the column has few enough values to count them
+all; otherwise the distinct count is estimated from the sample, with a standard error of about
 1 / √(the sample's distinct values), under 1.6 %.
 """
 
@@ -46,7 +47,7 @@ from ptoffact_build.describe.facts import (
     ValueCount,
 )
 from ptoffact_build.describe.shards import Shards, TableFooter, collect, key_groups
-from ptoffact_build.schema import TABLES, load_schema
+from ptoffact_build.schema import TABLES, Field, load_schema
 from ptoffact_build.write.sort import SORT_KEYS
 
 SEED = 0x5EED  # of the value hashes (Polars' hash: fixed for a given Polars version)
@@ -76,7 +77,9 @@ def measure_release(
     per_action = rows_per("rejections", "ifw_number", shards)
     per_cited_action = rows_per("citations", "ifw_number", shards)
     triples = repeated_triples(shards)
-    oa, oa_extra = measure_table(shards, "office_actions", office_action_extras())
+    oa, oa_extra = measure_table(
+        shards, "office_actions", {}, from_counts=OFFICE_ACTIONS_FROM_COUNTS
+    )
     rej, rej_extra = measure_table(
         shards, "rejections", rejection_extras(), {"ifw_number": per_action}
     )
@@ -99,8 +102,8 @@ def measure_release(
         office_action_quirks=OfficeActionQuirks(
             same_day_duplicate_rows=rows_in_repeated_groups(actions, ["app_id", "mail_dt"]),
             art_unit_non_numeric=oa_extra["art_unit_non_numeric"],
-            art_unit_lengths=lengths(oa_extra["art_unit_lengths"]),
-            uspc_class_lengths=lengths(oa_extra["uspc_class_lengths"]),
+            art_unit_lengths=oa_extra["art_unit_lengths"],
+            uspc_class_lengths=oa_extra["uspc_class_lengths"],
         ),
         rejection_quirks=RejectionQuirks(
             colliding_triple_rows=int(triples["len"].sum()),
@@ -108,9 +111,7 @@ def measure_release(
         ),
         citation_quirks=CitationQuirks(
             app_id_not_in_office_actions=rows_matching(per_application, actions, "anti"),
-            ifw_number_not_in_office_actions=rows_matching(
-                per_cited_action.drop_nulls(), actions, "anti"
-            ),
+            ifw_number_not_in_office_actions=rows_matching(per_cited_action, actions, "anti"),
             repeated_app_citation_rows=repeated_pairs,
             parsed_lengths=lengths(cit_extra["parsed_lengths"]),
         ),
@@ -143,12 +144,25 @@ def lengths(found: list[dict[str, Any]]) -> tuple[ValueCount, ...]:
     return tuple(ranked(ValueCount(int(length), int(rows)) for length, rows in pairs))
 
 
-def office_action_extras() -> dict[str, pl.Expr]:
-    return {
-        "art_unit_non_numeric": (~pl.col("art_unit").str.contains(r"^[0-9]+$")).sum(),
-        "art_unit_lengths": length_counts("art_unit"),
-        "uspc_class_lengths": length_counts("uspc_class"),
-    }
+def non_numeric(counted: pl.DataFrame) -> int:
+    """Rows whose value is not all digits, from a column's rows per value."""
+    values = counted[counted.columns[0]]
+    return int(counted.filter(~values.str.contains(r"^[0-9]+$"))["len"].sum() or 0)
+
+
+def lengths_of(counted: pl.DataFrame) -> tuple[ValueCount, ...]:
+    """Non-NULL values by length in characters, from a column's rows per value."""
+    values = counted[counted.columns[0]].str.len_chars().alias("length")
+    by_length = counted.select(values, "len").drop_nulls().group_by("length").sum()
+    return tuple(ranked(ValueCount(int(n), int(r)) for n, r in by_length.iter_rows()))
+
+
+# Quirks derived from a column's rows per value: the column, and what to derive.
+OFFICE_ACTIONS_FROM_COUNTS = {
+    "art_unit_non_numeric": ("art_unit", non_numeric),
+    "art_unit_lengths": ("art_unit", lengths_of),
+    "uspc_class_lengths": ("uspc_class", lengths_of),
+}
 
 
 def rejection_extras() -> dict[str, pl.Expr]:
@@ -173,12 +187,14 @@ def citation_extras() -> dict[str, pl.Expr]:
 
 @dataclass(frozen=True)
 class ColumnPlan:
-    """How a column's values are counted: booleans by their trues, keys exactly, others
-    from a hash sample first (see the module's docstring). ``per_key`` is the column's rows
-    per value when they were grouped anyway: its distinct values and bytes come from there."""
+    """How a column's values are counted: booleans by their trues, keys exactly, bounded
+    columns by value, free text from a hash sample first (see the module's docstring).
+    ``per_key`` is the column's rows per value when they were grouped anyway: its distinct
+    values and bytes come from there."""
 
     field: pa.Field
     present: int  # non-NULL values
+    bounded: bool = False  # the schema bounds its values (date, integer, enum, maxLength)
     per_key: pl.DataFrame | None = None
 
     @property
@@ -195,7 +211,8 @@ class ColumnPlan:
 
     @property
     def sampled(self) -> bool:
-        return not (self.boolean or self.key) and self.present > SAMPLED_HASHES
+        free = not (self.boolean or self.key or self.bounded)
+        return free and self.present > SAMPLED_HASHES
 
     def threshold(self) -> int:
         """The hashes sampled are those below this."""
@@ -237,14 +254,26 @@ def scans_of(
     return scans
 
 
+def bounded(field: Field) -> bool:
+    """Whether the schema bounds a column's values: a date, an integer, or text with an enum
+    or a maximum length (a few thousand values at most in this data)."""
+    limits = ("enum", "maxLength")
+    return field.type in ("date", "integer") or any(k in field.constraints for k in limits)
+
+
 def plans_of(
     shards: Shards, table: str, per_key: dict[str, pl.DataFrame] | None = None
 ) -> tuple[TableFooter, list[ColumnPlan]]:
-    schema = load_schema(table).arrow
-    footer = shards.footer(table, schema.names)
+    schema = load_schema(table)
+    footer = shards.footer(table, schema.field_names)
     plans = [
-        ColumnPlan(f, footer.rows - footer.columns[f.name].nulls, (per_key or {}).get(f.name))
-        for f in schema
+        ColumnPlan(
+            f.arrow,
+            footer.rows - footer.columns[f.name].nulls,
+            bounded(f),
+            (per_key or {}).get(f.name),
+        )
+        for f in schema.fields
     ]
     return footer, plans
 
@@ -263,9 +292,11 @@ def measure_table(
     extras: dict[str, pl.Expr],
     per_key: dict[str, pl.DataFrame] | None = None,
     found: dict[str, Any] | None = None,
+    from_counts: Mapping[str, tuple[str, Callable[[pl.DataFrame], Any]]] | None = None,
 ) -> tuple[TableFacts, dict[str, Any]]:
     """A table's facts and ``extras``, from its footers, its scans (but those whose results
-    are ``found`` already) and a grouped query per column whose values are counted."""
+    are ``found`` already) and a grouped query per column whose values are counted; with the
+    counts ``from_counts`` derives from a counted column's rows per value."""
     schema = load_schema(table).arrow
     footer, plans = plans_of(shards, table, per_key)
     scan = shards.scan(table)
@@ -273,12 +304,17 @@ def measure_table(
     for expressions in scans_of(plans, extras).values():
         if expressions and not set(expressions) <= set(found):
             found.update(collect(scan.select(**expressions)).row(0, named=True))
-    tallies = [column_tally(scan, plan, footer, found) for plan in plans]
-    text = {t.facts.name: t.text_bytes for t in tallies}
+    tallies = {plan.name: column_tally(scan, plan, footer, found) for plan in plans}
+    text = {name: t.text_bytes for name, t in tallies.items()}
     nulls = {name: c.nulls_per_group for name, c in footer.columns.items()}
     size = loaded_bytes(schema, footer.group_rows, nulls, text)
-    columns = tuple(t.facts for t in tallies)
-    return TableFacts(table, footer.rows, size, columns), {k: number(found[k]) for k in extras}
+    columns = tuple(t.facts for t in tallies.values())
+    derived = {k: number(found[k]) for k in extras}
+    for name, (column, derive) in (from_counts or {}).items():
+        counted = tallies[column].counted
+        assert counted is not None, column  # a bounded column is counted by value
+        derived[name] = derive(counted)
+    return TableFacts(table, footer.rows, size, columns), derived
 
 
 def number(value: Any) -> Any:
@@ -288,10 +324,12 @@ def number(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class ColumnTally:
-    """A column's facts and the bytes of its text values (0 for other columns)."""
+    """A column's facts, the bytes of its text values (0 for other columns), and its rows
+    per value when they were counted."""
 
     facts: ColumnFacts
     text_bytes: int = 0
+    counted: pl.DataFrame | None = None
 
 
 def column_tally(
@@ -324,7 +362,8 @@ def column_tally(
     distinct = sum(1 for c in counts if c.value is not None)
     kept = tuple(counts[:VOCABULARY_LIMIT])
     facts = ColumnFacts(name, column.nulls, distinct, True, low, high, kept)
-    return ColumnTally(facts, text_bytes(counted, name) if is_text(plan.field.type) else 0)
+    size = text_bytes(counted, name) if is_text(plan.field.type) else 0
+    return ColumnTally(facts, size, counted)
 
 
 def per_key_tally(per_key: pl.DataFrame) -> tuple[int, int]:
@@ -354,8 +393,8 @@ def ranked(counts: Iterable[ValueCount]) -> list[ValueCount]:
 
 
 def rows_per(table: str, key: str, shards: Shards) -> pl.DataFrame:
-    """A table's rows per value of ``key`` (NULL one key): columns ``key`` and ``len``."""
-    return collect(shards.scan(table).group_by(key).len())
+    """A table's rows per non-NULL value of ``key``: columns ``key`` and ``len``."""
+    return collect(shards.scan(table).select(key).drop_nulls().group_by(key).len())
 
 
 def citations_per_application(shards: Shards) -> tuple[pl.DataFrame, int]:
