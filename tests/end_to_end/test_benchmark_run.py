@@ -32,6 +32,7 @@ BEFORE = "# Benchmarks\n\nHand-written analysis before the run.\n\n"
 AFTER = "\n## What was tried\n\nHand-written notes after the run.\n"
 
 
+pytestmark = pytest.mark.benchmark  # it builds releases: -m "not benchmark" skips it
 run = load_benchmark("run")
 BEGIN, END = run.markers(float(SCALE))
 X = run.X  # the multiplication sign
