@@ -12,7 +12,10 @@ allocators. Two settings cut the peak by about a quarter with no measurable time
 - for a build, glibc maps every block of 8 MiB or more on its own (a fixed threshold, where
   glibc would otherwise raise it after each such block is freed and then keep those sizes
   in its heaps): at scale 1.0 the build's peak fell from 1,034 to 934 MiB, for about 6 %
-  more CPU (system time).
+  more CPU (system time);
+- Polars' Parquet scans (the describe stage's queries) decode two row groups ahead instead
+  of three: at scale 1.0 a scan of the citations' free text peaked at 267 instead of
+  379 MiB, in the same time.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import os
 import sys
 
 import pyarrow as pa
@@ -28,15 +32,20 @@ M_ARENA_MAX = -8  # glibc's mallopt parameters
 M_MMAP_THRESHOLD = -3
 ARENAS = 2
 MAPPED_BLOCK_BYTES = 8 << 20
+POLARS_PREFETCH = "POLARS_ROW_GROUP_PREFETCH_SIZE"  # read by Polars at each query
+POLARS_ROW_GROUPS = 2
 
 
 def use_lean_allocators(map_large_blocks: bool = False) -> None:
-    """Set them, where available (jemalloc in pyarrow's build, glibc); else change nothing."""
+    """Set them, where available (jemalloc in pyarrow's build, glibc); else change nothing.
+    Polars' queries over Parquet decode at most :data:`POLARS_ROW_GROUPS` row groups ahead
+    (unless ``POLARS_ROW_GROUP_PREFETCH_SIZE`` says otherwise)."""
     with contextlib.suppress(NotImplementedError):  # pyarrow built without jemalloc
         pa.set_memory_pool(pa.jemalloc_memory_pool())
     limit_malloc_arenas(ARENAS)
     if map_large_blocks:
         malloc_option(M_MMAP_THRESHOLD, MAPPED_BLOCK_BYTES)
+    os.environ.setdefault(POLARS_PREFETCH, str(POLARS_ROW_GROUPS))
 
 
 def limit_malloc_arenas(arenas: int) -> bool:

@@ -7,7 +7,9 @@ once: a table's scan decodes one text column at a time (a row group of free text
 few hundred MB decoded), and the counts that need a column's values ride on that column's
 scan; the rows per key, grouped once, also give their column's distinct values and bytes.
 
-Distinct values: the key columns (``app_id``, ``ifw_number``) are counted exactly, and so are
+Distinct values: the key columns (``app_id``, ``ifw_number``) are counted exactly (a
+one-column primary key has a distinct value per row: the release's rows passed its check),
+and so are
 the values of every column whose schema bounds them (a date, an integer, text with an enum or
 a maximum length) and of any column of at most :data:`SAMPLED_HASHES` values (their
 vocabulary). Of a larger free-text column, the values whose 64-bit hash falls in the lowest
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -46,18 +48,25 @@ from ptoffact_build.describe.facts import (
     TableFacts,
     ValueCount,
 )
-from ptoffact_build.describe.shards import Shards, TableFooter, collect, key_groups
+from ptoffact_build.describe.shards import (
+    GROUP_BATCH_ROWS,
+    Shards,
+    TableFooter,
+    collect,
+    key_groups,
+)
 from ptoffact_build.schema import TABLES, Field, load_schema
 from ptoffact_build.write.sort import SORT_KEYS
 
 SEED = 0x5EED  # of the value hashes (Polars' hash: fixed for a given Polars version)
-SAMPLED_HASHES = 1 << 16  # values sampled for a distinct count, at most
+SAMPLED_HASHES = 1 << 20  # values sampled for a distinct count, at most
 EXACT_BELOW = 4096  # a sample with fewer distinct values: every value is counted
 VOCABULARY_LIMIT = 50  # the most frequent values kept of a counted column
 CLAIM_LIST = r"^[0-9]+(,[0-9]+)*$"
 TRIPLE = ["ifw_number", "action_type", "action_subtype"]  # what a citation's rejection is
 PAIR = ["app_id", "citation_pat_pgpub_id"]  # repeated in citations
 HASH_RANGE = 1 << 64
+RUN_BITS = 20  # a batch of GROUP_BATCH_ROWS rows holds at most 2**20 runs of a key
 
 
 def measure_release(
@@ -69,11 +78,16 @@ def measure_release(
     be drawn while the rest is measured."""
     shards = Shards({t: tuple(paths[t]) for t in TABLES})
     actions = shards.scan("office_actions")
-    citations_first = first_scan(shards, "citations", citation_extras())
-    figures = figure_facts(shards, actions, citations_first)
+    _, citation_plans = plans_of(shards, "citations")
+    cited = {plan.name: plan for plan in citation_plans}
+    citations_found = first_scan(shards, "citations", citation_extras())
+    figures = figure_facts(shards, actions, citations_found)
     if on_figures is not None:
         on_figures(figures)
-    per_application, repeated_pairs = citations_per_application(shards)
+    pairs = citations_per_application(shards, cited["citation_pat_pgpub_id"])
+    per_application, repeated_pairs, citations_found = *pairs[:2], citations_found | pairs[2]
+    parsed_lengths, parsed_found = parsed_pass(shards, cited["parsed"])
+    citations_found |= parsed_found
     per_action = rows_per("rejections", "ifw_number", shards)
     per_cited_action = rows_per("citations", "ifw_number", shards)
     triples = repeated_triples(shards)
@@ -84,8 +98,14 @@ def measure_release(
         shards, "rejections", rejection_extras(), {"ifw_number": per_action}
     )
     known = {"app_id": per_application, "ifw_number": per_cited_action}
+    parsed_from_counts = {} if parsed_found else {"parsed_lengths": ("parsed", lengths_of)}
     cit, cit_extra = measure_table(
-        shards, "citations", citation_extras(), known, found=citations_first
+        shards,
+        "citations",
+        citation_extras(),
+        known,
+        found=citations_found,
+        from_counts=parsed_from_counts,
     )
     multiplied, added = rejection_join(shards, triples)
     return ReleaseFacts(
@@ -113,7 +133,7 @@ def measure_release(
             app_id_not_in_office_actions=rows_matching(per_application, actions, "anti"),
             ifw_number_not_in_office_actions=rows_matching(per_cited_action, actions, "anti"),
             repeated_app_citation_rows=repeated_pairs,
-            parsed_lengths=lengths(cit_extra["parsed_lengths"]),
+            parsed_lengths=cit_extra.get("parsed_lengths", parsed_lengths),
         ),
     )
 
@@ -131,17 +151,6 @@ def figure_facts(shards: Shards, actions: pl.LazyFrame, citations: dict[str, Any
 
 
 # ---- counts that ride on a table's scans --------------------------------------------------
-
-
-def length_counts(name: str) -> pl.Expr:
-    """A column's non-NULL values by length in characters (a list of structs)."""
-    return pl.col(name).drop_nulls().str.len_chars().value_counts().implode()
-
-
-def lengths(found: list[dict[str, Any]]) -> tuple[ValueCount, ...]:
-    """Lengths counted by :func:`length_counts`, most frequent first."""
-    pairs = (tuple(row.values()) for row in found)  # fields: the length, its count
-    return tuple(ranked(ValueCount(int(length), int(rows)) for length, rows in pairs))
 
 
 def non_numeric(counted: pl.DataFrame) -> int:
@@ -178,7 +187,6 @@ def citation_extras() -> dict[str, pl.Expr]:
         "in_no_source": (~(flags[0] | flags[1] | flags[2])).sum(),
         "in_several_sources": several.sum(),
         "typed_without_subtype": typed.sum(),
-        "parsed_lengths": length_counts("parsed"),
     }
 
 
@@ -196,6 +204,7 @@ class ColumnPlan:
     present: int  # non-NULL values
     bounded: bool = False  # the schema bounds its values (date, integer, enum, maxLength)
     per_key: pl.DataFrame | None = None
+    unique: bool = False  # the table's one-column primary key: a distinct value per row
 
     @property
     def name(self) -> str:
@@ -234,7 +243,7 @@ class ColumnPlan:
             hashed = column.hash(SEED)
             below = column.is_not_null() & (hashed < pl.lit(self.threshold(), pl.UInt64))
             found[f"{self.name}:sampled"] = hashed.filter(below).n_unique()
-        else:
+        elif not self.unique:
             found[f"{self.name}:distinct"] = column.drop_nulls().n_unique()
         return found
 
@@ -272,6 +281,7 @@ def plans_of(
             footer.rows - footer.columns[f.name].nulls,
             bounded(f),
             (per_key or {}).get(f.name),
+            unique=schema.primary_key == (f.name,),
         )
         for f in schema.fields
     ]
@@ -351,7 +361,7 @@ def column_tally(
         distinct = sum(1 for c in kept if c.value is not None)
         return ColumnTally(ColumnFacts(name, column.nulls, distinct, True, low, high, kept))
     if plan.key:
-        distinct = number(found[f"{name}:distinct"])
+        distinct = plan.present if plan.unique else number(found[f"{name}:distinct"])
         return ColumnTally(ColumnFacts(name, column.nulls, distinct, True, low, high), bytes_found)
     if plan.sampled and number(found[f"{name}:sampled"]) >= EXACT_BELOW:
         estimate = round(number(found[f"{name}:sampled"]) * HASH_RANGE / plan.threshold())
@@ -397,25 +407,94 @@ def rows_per(table: str, key: str, shards: Shards) -> pl.DataFrame:
     return collect(shards.scan(table).select(key).drop_nulls().group_by(key).len())
 
 
-def citations_per_application(shards: Shards) -> tuple[pl.DataFrame, int]:
-    """Citation rows per ``app_id``, and the rows that repeat (``app_id``,
-    ``citation_pat_pgpub_id``), in one pass over the rows in ``app_id`` order.
+@dataclass
+class TextTally:
+    """The bytes and sampled hashes of a free-text column, added up batch by batch (see
+    :meth:`ColumnPlan.expressions` for the same counts in one query)."""
 
-    Repeats are found on a 64-bit hash of the pair, compared within each application's rows
-    (a batch at a time): a miscount needs two different pairs with the same hash among the
-    million or so rows of a batch, a chance of about one in a million at the full dataset's
-    size.
+    plan: ColumnPlan
+    bytes: int = 0
+    hashes: list[pl.Series] = field(default_factory=list)
+
+    def columns(self) -> dict[str, pl.Expr]:
+        """The column's bytes and sampled hash (NULL outside the sample), per row."""
+        column = pl.col(self.plan.name)
+        hashed = column.hash(SEED)
+        below = column.is_not_null() & (hashed < pl.lit(self.plan.threshold(), pl.UInt64))
+        return {"text_bytes": column.str.len_bytes(), "sampled": pl.when(below).then(hashed)}
+
+    def add(self, frame: pl.DataFrame) -> None:
+        self.bytes += int(frame["text_bytes"].sum() or 0)
+        self.hashes.append(frame["sampled"].drop_nulls())
+
+    def found(self) -> dict[str, int]:
+        """What the column's scan would have found (see :func:`column_tally`)."""
+        name = self.plan.name
+        sampled = pl.concat(self.hashes).n_unique() if self.hashes else 0
+        return {f"{name}:bytes": self.bytes, f"{name}:sampled": sampled}
+
+
+def citations_per_application(
+    shards: Shards, cited: ColumnPlan
+) -> tuple[pl.DataFrame, int, dict[str, int]]:
+    """Citation rows per ``app_id``, and the rows that repeat (``app_id``,
+    ``citation_pat_pgpub_id``), in one pass over the rows in ``app_id`` order, which also
+    takes the bytes and hash sample of ``citation_pat_pgpub_id`` when it is sampled
+    (``cited``: decoded once).
+
+    Repeats are found within each application's rows, on a 44-bit hash of the citation:
+    a miscount needs two different citations of one application with the same hash, a
+    chance of about one in twenty thousand at the full dataset's size (2.2 million
+    applications of some 27 citations).
     """
     per_key: list[pl.DataFrame] = []
     repeated = 0
-    pairs = shards.scan("citations").select("app_id", pair=pl.struct(PAIR).hash(SEED))
+    tally = TextTally(cited) if cited.sampled else None
+    extra = tally.columns() if tally is not None else {}
+    cited_hash = pl.col("citation_pat_pgpub_id").hash(SEED) // (1 << RUN_BITS)
+    pairs = shards.scan("citations").select("app_id", pair=cited_hash, **extra)
     for frame in key_groups(pairs, "app_id", shards.paths["citations"]):
         runs = frame["app_id"].rle().struct.unnest()
         per_key.append(runs.select(app_id="value", len="len"))
-        repeated += rows_in_groups(frame["pair"].to_numpy())
+        repeated += rows_in_groups(within_runs(frame["app_id"], frame["pair"]))
+        if tally is not None:
+            tally.add(frame)
+    found = tally.found() if tally is not None else {}
     if not per_key:
-        return pl.DataFrame(schema={"app_id": pl.String, "len": pl.UInt32}), repeated
-    return pl.concat(per_key), repeated
+        return pl.DataFrame(schema={"app_id": pl.String, "len": pl.UInt32}), repeated, found
+    return pl.concat(per_key), repeated, found
+
+
+def parsed_pass(shards: Shards, plan: ColumnPlan) -> tuple[tuple[ValueCount, ...], dict[str, int]]:
+    """The lengths of ``parsed``'s values, its bytes and hash sample, in one pass (decoded
+    once), when it is sampled; else nothing: its values are counted (:func:`lengths_of`)."""
+    if not plan.sampled:
+        return (), {}
+    tally = TextTally(plan)
+    length = pl.col(plan.name).str.len_chars().alias("length")
+    histogram = np.zeros(0, np.int64)
+    query = shards.scan("citations").select(length, **tally.columns())
+    for frame in query.collect_batches(chunk_size=GROUP_BATCH_ROWS, maintain_order=False):
+        tally.add(frame)
+        found = np.bincount(frame["length"].drop_nulls().to_numpy())
+        histogram = np.pad(histogram, (0, max(0, len(found) - len(histogram))))
+        histogram[: len(found)] += found
+    counts = (ValueCount(n, int(rows)) for n, rows in enumerate(histogram) if rows)
+    return tuple(ranked(counts)), tally.found()
+
+
+def within_runs(keys: pl.Series, hashes: pl.Series) -> np.ndarray:
+    """A value per row, equal for two rows when they are in one run of equal ``keys`` (the
+    batch's rows are in key order) with equal ``hashes`` (of 64 - RUN_BITS bits): the run's
+    index above the hash, nearly sorted already, so that sorting them is cheap. (A batch of
+    more runs than RUN_BITS count ranks its (run, hash) pairs instead.)"""
+    run = keys.rle_id().cast(pl.UInt64).to_numpy()
+    if len(run) and run[-1] >> np.uint64(RUN_BITS):  # more runs than bits: rank them
+        ordered = np.lexsort((hashes.to_numpy(), run))
+        run, hashed = run[ordered], hashes.to_numpy()[ordered]
+        distinct = np.concatenate([[True], (run[1:] != run[:-1]) | (hashed[1:] != hashed[:-1])])
+        return np.cumsum(distinct).astype(np.uint64)
+    return (run << np.uint64(64 - RUN_BITS)) | hashes.to_numpy()
 
 
 def rows_in_groups(hashes: np.ndarray) -> int:
