@@ -18,6 +18,7 @@ GROUNDS = ("rejection_101", "rejection_102", "rejection_103", "rejection_112", "
 PARSING_FLAGS = ("header_missing", "fp_missing", "rejection_fp_mismatch", "closing_missing")
 FLAGS = GROUNDS + PARSING_FLAGS  # the office actions' flags counted per month
 CITATION_SOURCES = ("form892", "form1449", "citation_in_oa")
+DECISIONS = ("alice_in", "bilski_in", "mayo_in", "myriad_in")  # rejections' case-law flags
 OTHER = "other"  # the technology center of an art unit that does not start with two digits
 
 
@@ -105,6 +106,16 @@ class RowsPerKey:
 
 
 @dataclass(frozen=True)
+class DecisionCounts:
+    """Office actions citing each Supreme Court decision: the flags are per rejection row,
+    so an action counts once (distinct ``ifw_number``) however many of its rows carry the
+    flag. In the order of :data:`DECISIONS`."""
+
+    actions: tuple[int, ...]
+    any_decision: int  # actions with a rejection row citing any of them
+
+
+@dataclass(frozen=True)
 class OfficeActionQuirks:
     same_day_duplicate_rows: int  # rows sharing (app_id, mail_dt) with another row
     art_unit_non_numeric: int
@@ -144,6 +155,7 @@ class ReleaseFacts:
     figures: FigureFacts
     rejections_per_action: RowsPerKey
     citations_per_application: RowsPerKey
+    decisions: DecisionCounts
     joins: JoinFacts
     office_action_quirks: OfficeActionQuirks
     rejection_quirks: RejectionQuirks

@@ -34,10 +34,12 @@ import pyarrow as pa
 from ptoffact_build.describe.arrowsize import is_text, loaded_bytes
 from ptoffact_build.describe.facts import (
     CITATION_SOURCES,
+    DECISIONS,
     FLAGS,
     OTHER,
     CitationQuirks,
     ColumnFacts,
+    DecisionCounts,
     FigureFacts,
     JoinFacts,
     MonthCount,
@@ -75,7 +77,8 @@ def measure_release(
     """Every measured number of a release, from its tables' Parquet shards (in order).
 
     What the figures draw is measured first and handed to ``on_figures``, so that they can
-    be drawn while the rest is measured."""
+    be drawn while the rest is measured. Each grouping by key is reduced to its few numbers
+    at once (:class:`KeyTally`) and let go, so that at most one is held at a time."""
     shards = Shards({t: tuple(paths[t]) for t in TABLES})
     actions = shards.scan("office_actions")
     _, citation_plans = plans_of(shards, "citations")
@@ -85,19 +88,25 @@ def measure_release(
     if on_figures is not None:
         on_figures(figures)
     pairs = citations_per_application(shards, cited["citation_pat_pgpub_id"])
-    per_application, repeated_pairs, citations_found = *pairs[:2], citations_found | pairs[2]
+    applications = KeyTally.of(pairs[0], actions, "anti")
+    repeated_pairs, citations_found = pairs[1], citations_found | pairs[2]
+    del pairs
     parsed_lengths, parsed_found = parsed_pass(shards, cited["parsed"])
     citations_found |= parsed_found
-    per_action = rows_per("rejections", "ifw_number", shards)
-    per_cited_action = rows_per("citations", "ifw_number", shards)
+    per_action = rows_per("rejections", "ifw_number", shards, DECISIONS)
+    decisions = decision_counts(per_action)
+    actions_cited = KeyTally.of(per_action, actions, "semi")
+    del per_action
+    cited_actions = KeyTally.of(rows_per("citations", "ifw_number", shards), actions, "anti")
     triples = repeated_triples(shards)
+    multiplied, added = rejection_join(shards, triples)
     oa, oa_extra = measure_table(
         shards, "office_actions", {}, from_counts=OFFICE_ACTIONS_FROM_COUNTS
     )
     rej, rej_extra = measure_table(
-        shards, "rejections", rejection_extras(), {"ifw_number": per_action}
+        shards, "rejections", rejection_extras(), {"ifw_number": actions_cited}
     )
-    known = {"app_id": per_application, "ifw_number": per_cited_action}
+    known = {"app_id": applications, "ifw_number": cited_actions}
     parsed_from_counts = {} if parsed_found else {"parsed_lengths": ("parsed", lengths_of)}
     cit, cit_extra = measure_table(
         shards,
@@ -107,14 +116,14 @@ def measure_release(
         found=citations_found,
         from_counts=parsed_from_counts,
     )
-    multiplied, added = rejection_join(shards, triples)
     return ReleaseFacts(
         tables={"office_actions": oa, "rejections": rej, "citations": cit},
         figures=figures,
-        rejections_per_action=rows_per_key(per_action),
-        citations_per_application=rows_per_key(per_application),
+        rejections_per_action=actions_cited.rows_per_key,
+        citations_per_application=applications.rows_per_key,
+        decisions=decisions,
         joins=JoinFacts(
-            rejections_with_action=rows_matching(per_action, actions, "semi"),
+            rejections_with_action=actions_cited.matched,
             citations_multiplied=multiplied,
             rows_added_by_rejection_join=added,
             citations_typed_without_subtype=cit_extra["typed_without_subtype"],
@@ -130,12 +139,33 @@ def measure_release(
             claim_numbers_not_a_plain_list=rej_extra["claim_numbers_not_a_plain_list"],
         ),
         citation_quirks=CitationQuirks(
-            app_id_not_in_office_actions=rows_matching(per_application, actions, "anti"),
-            ifw_number_not_in_office_actions=rows_matching(per_cited_action, actions, "anti"),
+            app_id_not_in_office_actions=applications.matched,
+            ifw_number_not_in_office_actions=cited_actions.matched,
             repeated_app_citation_rows=repeated_pairs,
             parsed_lengths=cit_extra.get("parsed_lengths", parsed_lengths),
         ),
     )
+
+
+@dataclass(frozen=True)
+class KeyTally:
+    """A column's rows per key reduced to what is measured of it: its distinct keys and
+    text bytes (for the column profile), the rows per key, and the rows whose key is
+    (``semi``) or is not (``anti``) one of the office actions'."""
+
+    distinct: int
+    text_bytes: int
+    rows_per_key: RowsPerKey
+    matched: int
+
+    @classmethod
+    def of(cls, per_key: pl.DataFrame, actions: pl.LazyFrame, how: str) -> KeyTally:
+        return cls(
+            distinct=len(per_key),
+            text_bytes=text_bytes(per_key, None),
+            rows_per_key=rows_per_key(per_key),
+            matched=rows_matching(per_key, actions, how),
+        )
 
 
 def figure_facts(shards: Shards, actions: pl.LazyFrame, citations: dict[str, Any]) -> FigureFacts:
@@ -197,13 +227,13 @@ def citation_extras() -> dict[str, pl.Expr]:
 class ColumnPlan:
     """How a column's values are counted: booleans by their trues, keys exactly, bounded
     columns by value, free text from a hash sample first (see the module's docstring).
-    ``per_key`` is the column's rows per value when they were grouped anyway: its distinct
-    values and bytes come from there."""
+    ``per_key`` is the column's rows per value, reduced, when they were grouped anyway: its
+    distinct values and bytes come from there."""
 
     field: pa.Field
     present: int  # non-NULL values
     bounded: bool = False  # the schema bounds its values (date, integer, enum, maxLength)
-    per_key: pl.DataFrame | None = None
+    per_key: KeyTally | None = None
     unique: bool = False  # the table's one-column primary key: a distinct value per row
 
     @property
@@ -271,7 +301,7 @@ def bounded(field: Field) -> bool:
 
 
 def plans_of(
-    shards: Shards, table: str, per_key: dict[str, pl.DataFrame] | None = None
+    shards: Shards, table: str, per_key: Mapping[str, KeyTally] | None = None
 ) -> tuple[TableFooter, list[ColumnPlan]]:
     schema = load_schema(table)
     footer = shards.footer(table, schema.field_names)
@@ -300,7 +330,7 @@ def measure_table(
     shards: Shards,
     table: str,
     extras: dict[str, pl.Expr],
-    per_key: dict[str, pl.DataFrame] | None = None,
+    per_key: Mapping[str, KeyTally] | None = None,
     found: dict[str, Any] | None = None,
     from_counts: Mapping[str, tuple[str, Callable[[pl.DataFrame], Any]]] | None = None,
 ) -> tuple[TableFacts, dict[str, Any]]:
@@ -351,8 +381,8 @@ def column_tally(
     low, high = (column.low, column.high) if column.complete else extremes(scan, name)
     bytes_found = number(found.get(f"{name}:bytes"))
     if plan.per_key is not None:
-        distinct, bytes_found = per_key_tally(plan.per_key)
-        return ColumnTally(ColumnFacts(name, column.nulls, distinct, True, low, high), bytes_found)
+        distinct, found_bytes = plan.per_key.distinct, plan.per_key.text_bytes
+        return ColumnTally(ColumnFacts(name, column.nulls, distinct, True, low, high), found_bytes)
     if plan.boolean:
         trues = number(found[f"{name}:true"])
         counts = [ValueCount(True, trues), ValueCount(False, plan.present - trues)]
@@ -376,11 +406,6 @@ def column_tally(
     return ColumnTally(facts, size, counted)
 
 
-def per_key_tally(per_key: pl.DataFrame) -> tuple[int, int]:
-    """A column's distinct non-NULL values and text bytes, from its rows per value."""
-    return int(per_key[per_key.columns[0]].drop_nulls().len()), text_bytes(per_key, None)
-
-
 def text_bytes(counted: pl.DataFrame, name: str | None) -> int:
     """The bytes of a text column's values, from its values (``name``, or the frame's first
     column) and their rows (``len``)."""
@@ -402,9 +427,20 @@ def ranked(counts: Iterable[ValueCount]) -> list[ValueCount]:
 # ---- rows per key and joins -------------------------------------------------------------
 
 
-def rows_per(table: str, key: str, shards: Shards) -> pl.DataFrame:
-    """A table's rows per non-NULL value of ``key``: columns ``key`` and ``len``."""
-    return collect(shards.scan(table).select(key).drop_nulls().group_by(key).len())
+def rows_per(table: str, key: str, shards: Shards, flags: Sequence[str] = ()) -> pl.DataFrame:
+    """A table's rows per non-NULL value of ``key`` (columns ``key`` and ``len``), and
+    whether any of them has each boolean column of ``flags`` true."""
+    rows = shards.scan(table).select(key, *flags).drop_nulls(key).group_by(key)
+    return collect(rows.agg(pl.len(), *(pl.col(flag).any() for flag in flags)))
+
+
+def decision_counts(per_action: pl.DataFrame) -> DecisionCounts:
+    """The actions with a rejection row citing each decision, and any of them."""
+    cited = per_action.select(
+        *(pl.col(flag).sum() for flag in DECISIONS),
+        any_decision=pl.any_horizontal(DECISIONS).sum(),
+    ).row(0, named=True)
+    return DecisionCounts(tuple(int(cited[f]) for f in DECISIONS), int(cited["any_decision"]))
 
 
 @dataclass
@@ -416,16 +452,10 @@ class TextTally:
     bytes: int = 0
     hashes: list[pl.Series] = field(default_factory=list)
 
-    def columns(self) -> dict[str, pl.Expr]:
-        """The column's bytes and sampled hash (NULL outside the sample), per row."""
-        column = pl.col(self.plan.name)
-        hashed = column.hash(SEED)
-        below = column.is_not_null() & (hashed < pl.lit(self.plan.threshold(), pl.UInt64))
-        return {"text_bytes": column.str.len_bytes(), "sampled": pl.when(below).then(hashed)}
-
-    def add(self, frame: pl.DataFrame) -> None:
-        self.bytes += int(frame["text_bytes"].sum() or 0)
-        self.hashes.append(frame["sampled"].drop_nulls())
+    def add(self, values: pl.Series, hashes: pl.Series) -> None:
+        """A batch of the column's values and their hashes (by :data:`SEED`)."""
+        self.bytes += int(values.str.len_bytes().sum() or 0)
+        self.hashes.append(hashes.filter(values.is_not_null() & (hashes < self.plan.threshold())))
 
     def found(self) -> dict[str, int]:
         """What the column's scan would have found (see :func:`column_tally`)."""
@@ -450,15 +480,14 @@ def citations_per_application(
     per_key: list[pl.DataFrame] = []
     repeated = 0
     tally = TextTally(cited) if cited.sampled else None
-    extra = tally.columns() if tally is not None else {}
-    cited_hash = pl.col("citation_pat_pgpub_id").hash(SEED) // (1 << RUN_BITS)
-    pairs = shards.scan("citations").select("app_id", pair=cited_hash, **extra)
-    for frame in key_groups(pairs, "app_id", shards.paths["citations"]):
+    for frame in key_groups(shards.paths["citations"], "app_id", PAIR):
         runs = frame["app_id"].rle().struct.unnest()
         per_key.append(runs.select(app_id="value", len="len"))
-        repeated += rows_in_groups(within_runs(frame["app_id"], frame["pair"]))
+        values = frame["citation_pat_pgpub_id"]
+        hashes = values.hash(SEED)
+        repeated += rows_in_groups(within_runs(frame["app_id"], hashes // (1 << RUN_BITS)))
         if tally is not None:
-            tally.add(frame)
+            tally.add(values, hashes)
     found = tally.found() if tally is not None else {}
     if not per_key:
         return pl.DataFrame(schema={"app_id": pl.String, "len": pl.UInt32}), repeated, found
@@ -471,12 +500,12 @@ def parsed_pass(shards: Shards, plan: ColumnPlan) -> tuple[tuple[ValueCount, ...
     if not plan.sampled:
         return (), {}
     tally = TextTally(plan)
-    length = pl.col(plan.name).str.len_chars().alias("length")
     histogram = np.zeros(0, np.int64)
-    query = shards.scan("citations").select(length, **tally.columns())
-    for frame in query.collect_batches(chunk_size=GROUP_BATCH_ROWS, maintain_order=False):
-        tally.add(frame)
-        found = np.bincount(frame["length"].drop_nulls().to_numpy())
+    values = shards.scan("citations").select(plan.name)
+    for frame in values.collect_batches(chunk_size=GROUP_BATCH_ROWS, maintain_order=False):
+        column = frame[plan.name]
+        tally.add(column, column.hash(SEED))
+        found = np.bincount(column.drop_nulls().str.len_chars().to_numpy())
         histogram = np.pad(histogram, (0, max(0, len(found) - len(histogram))))
         histogram[: len(found)] += found
     counts = (ValueCount(n, int(rows)) for n, rows in enumerate(histogram) if rows)

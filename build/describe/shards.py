@@ -113,22 +113,27 @@ def collect(query: pl.LazyFrame) -> pl.DataFrame:
     return query.collect(engine="streaming")
 
 
-def key_groups(query: pl.LazyFrame, key: str, paths: Sequence[Path]) -> Iterator[pl.DataFrame]:
-    """The rows of ``query`` in order, cut only between different values of ``key``, so
-    each frame holds every row of its keys. The rows must be in ascending ``key`` order
-    without NULLs, as a release's shards are (they declare it in their footers); a row out
-    of that order is :class:`UnreadableRelease` (``paths`` name the shards in the error)."""
+def key_groups(paths: Sequence[Path], key: str, columns: Sequence[str]) -> Iterator[pl.DataFrame]:
+    """The rows of ``columns`` of a table's shards, in order, cut only between different
+    values of ``key``, so each frame holds every row of its keys. Read by pyarrow a batch at
+    a time (Polars' streaming engine, asked to keep the order, runs ahead with more memory).
+
+    The rows must be in ascending ``key`` order without NULLs, as a release's shards are
+    (they declare it in their footers); a row out of that order is :class:`UnreadableRelease`.
+    """
     carried: pl.DataFrame | None = None
     last: Any = None
-    for batch in query.collect_batches(chunk_size=GROUP_BATCH_ROWS, maintain_order=True):
-        keys = batch[key]
-        if keys.null_count() or not keys.is_sorted() or (last is not None and keys[0] < last):
-            raise UnreadableRelease(f"{path_of(paths)}: rows are not in ascending {key} order")
-        frame = batch if carried is None else pl.concat([carried, batch])
-        last = keys[-1]
-        open_rows = int((frame[key] == last).sum())  # the last key may go on
-        if open_rows < len(frame):
-            yield frame.head(len(frame) - open_rows)
-        carried = frame.tail(open_rows)
+    for path in paths:
+        for batch in pq.ParquetFile(path).iter_batches(GROUP_BATCH_ROWS, columns=list(columns)):
+            keys = pl.Series(batch.column(key))
+            if keys.null_count() or not keys.is_sorted() or (last is not None and keys[0] < last):
+                raise UnreadableRelease(f"{path}: rows are not in ascending {key} order")
+            frame = pl.DataFrame(pl.from_arrow(batch))
+            frame = frame if carried is None else pl.concat([carried, frame])
+            last = keys[-1]
+            open_rows = int((frame[key] == last).sum())  # the last key may go on
+            if open_rows < len(frame):
+                yield frame.head(len(frame) - open_rows)
+            carried = frame.tail(open_rows)
     if carried is not None and len(carried):
         yield carried
