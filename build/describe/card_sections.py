@@ -7,7 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from ptoffact_build.describe.facts import GROUNDS, PARSING_FLAGS, ReleaseFacts
-from ptoffact_build.describe.statistics import column_profiles, joins, overview, per_mail_year
+from ptoffact_build.describe.statistics import (
+    case_law,
+    column_profiles,
+    joins,
+    overview,
+    per_mail_year,
+)
 from ptoffact_build.schema import TABLES
 
 
@@ -48,7 +54,61 @@ def overview_section(facts: ReleaseFacts) -> list[str]:
         "",
         "Means and medians are over the keys present in the table (`rejections.ifw_number`, "
         "`citations.app_id`), counted exactly in the release's Parquet shards.",
+        *coverage_note(facts),
     ]
+
+
+def coverage_note(facts: ReleaseFacts) -> list[str]:
+    """What the applications' series mean for counts over time."""
+    applications = facts.column("office_actions", "app_id")
+    if applications.low is None or applications.high is None:
+        return []
+    low, high = applications.low, applications.high
+    return [
+        "",
+        f"Coverage: the applications here are of series {low[:2]} to {high[:2]} (`app_id` "
+        f"{low} to {high}); the USPTO's data holds series 12 to 15 only. Its early years "
+        "therefore hold only young applications (the older series are absent), so counts "
+        "over time, such as the actions per month, grow with the data's coverage, not with "
+        "the Office's workload.",
+    ]
+
+
+def case_law_section(facts: ReleaseFacts) -> list[str]:
+    """The actions citing each eligibility decision, and how to count them."""
+    found = case_law(facts)
+    lines = [
+        "## Case law cited in rejections (measured on this build)",
+        "",
+        "`rejections` flags each rejection row whose action text cites one of the Supreme "
+        "Court's eligibility decisions. An action often has several rejection rows citing the "
+        "same decision, so count actions, not rows: distinct `ifw_number`.",
+        "",
+        "| decision | decided | flag | rejection rows | Office actions citing it | share of "
+        "all actions |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in found["decisions"]:
+        lines.append(
+            f"| {row['decision']} | {row['decided']} | `{row['flag']}` | "
+            f"{row['rejection_rows']:,} | {row['office_actions']:,} | "
+            f"{percent(row['office_actions'], facts.rows('office_actions'))} |"
+        )
+    total = found["any_decision"]["office_actions"]
+    lines.append(
+        f"| any of the four | | | | {total:,} | {percent(total, facts.rows('office_actions'))} |"
+    )
+    return [*lines, "", CASE_LAW_RECIPE]
+
+
+CASE_LAW_RECIPE = """```sql
+-- DuckDB: Office actions citing each decision (run from inside the release folder)
+SELECT count(DISTINCT ifw_number) FILTER (WHERE bilski_in) AS bilski,
+       count(DISTINCT ifw_number) FILTER (WHERE mayo_in)   AS mayo,
+       count(DISTINCT ifw_number) FILTER (WHERE myriad_in) AS myriad,
+       count(DISTINCT ifw_number) FILTER (WHERE alice_in)  AS alice
+FROM 'data/rejections/*.parquet';
+```"""
 
 
 def per_year_section(facts: ReleaseFacts) -> list[str]:
@@ -191,6 +251,7 @@ def joins_section(facts: ReleaseFacts) -> list[str]:
 
 def statistics_sections(facts: ReleaseFacts) -> str:
     """The card's sections of measured statistics, in order."""
-    parts = [overview_section(facts), per_year_section(facts), joins_section(facts)]
+    parts = [overview_section(facts), per_year_section(facts), case_law_section(facts)]
+    parts.append(joins_section(facts))
     parts.append(profile_section(facts))
     return "\n\n".join("\n".join(p) for p in parts)

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from ptoffact_build.describe.caselaw import DECISIONS
+
 GROUNDS = ("rejection_101", "rejection_102", "rejection_103", "rejection_112", "rejection_dp")
 PARSING_FLAGS = ("header_missing", "fp_missing", "rejection_fp_mismatch", "closing_missing")
 FLAGS = GROUNDS + PARSING_FLAGS  # the office actions' flags counted per month
 CITATION_SOURCES = ("form892", "form1449", "citation_in_oa")
-DECISIONS = ("alice_in", "bilski_in", "mayo_in", "myriad_in")  # rejections' case-law flags
+CASE_LAW_FLAGS = tuple(d.flag for d in DECISIONS)  # the rejections' flags, in date order
 OTHER = "other"  # the technology center of an art unit that does not start with two digits
 
 
@@ -109,7 +111,7 @@ class RowsPerKey:
 class DecisionCounts:
     """Office actions citing each Supreme Court decision: the flags are per rejection row,
     so an action counts once (distinct ``ifw_number``) however many of its rows carry the
-    flag. In the order of :data:`DECISIONS`."""
+    flag. In the order of :data:`CASE_LAW_FLAGS`."""
 
     actions: tuple[int, ...]
     any_decision: int  # actions with a rejection row citing any of them

@@ -33,8 +33,8 @@ import pyarrow as pa
 
 from ptoffact_build.describe.arrowsize import is_text, loaded_bytes
 from ptoffact_build.describe.facts import (
+    CASE_LAW_FLAGS,
     CITATION_SOURCES,
-    DECISIONS,
     FLAGS,
     OTHER,
     CitationQuirks,
@@ -93,7 +93,7 @@ def measure_release(
     del pairs
     parsed_lengths, parsed_found = parsed_pass(shards, cited["parsed"])
     citations_found |= parsed_found
-    per_action = rows_per("rejections", "ifw_number", shards, DECISIONS)
+    per_action = rows_per("rejections", "ifw_number", shards, CASE_LAW_FLAGS)
     decisions = decision_counts(per_action)
     actions_cited = KeyTally.of(per_action, actions, "semi")
     del per_action
@@ -437,10 +437,11 @@ def rows_per(table: str, key: str, shards: Shards, flags: Sequence[str] = ()) ->
 def decision_counts(per_action: pl.DataFrame) -> DecisionCounts:
     """The actions with a rejection row citing each decision, and any of them."""
     cited = per_action.select(
-        *(pl.col(flag).sum() for flag in DECISIONS),
-        any_decision=pl.any_horizontal(DECISIONS).sum(),
+        *(pl.col(flag).sum() for flag in CASE_LAW_FLAGS),
+        any_decision=pl.any_horizontal(CASE_LAW_FLAGS).sum(),
     ).row(0, named=True)
-    return DecisionCounts(tuple(int(cited[f]) for f in DECISIONS), int(cited["any_decision"]))
+    found = tuple(int(cited[flag]) for flag in CASE_LAW_FLAGS)
+    return DecisionCounts(found, int(cited["any_decision"]))
 
 
 @dataclass

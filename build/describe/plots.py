@@ -15,12 +15,14 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ptoffact_build.describe.caselaw import DECISIONS, ELIGIBILITY_CENTERS
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 IMAGES = "images"
-SIZE, DPI = (8.0, 4.5), 120  # 960 x 540 pixels
+SIZE, DPI = (8.0, 4.5), 240  # 1920 x 1080 pixels: sharp in print, scaled down on the Hub
 STYLE: dict[Any, Any] = {  # matplotlib settings while drawing
     "font.size": 11,
     "axes.titlesize": 13,
@@ -35,14 +37,9 @@ STYLE: dict[Any, Any] = {  # matplotlib settings while drawing
 FLOOR = 0.01  # the time axis leaves out end periods with fewer actions than this share of
 # the busiest period's
 MIN_ACTIONS = 20  # a period with fewer actions shows no shares
-DECISIONS = (
-    ("Bilski", date(2010, 6, 28)),
-    ("Mayo", date(2012, 3, 20)),
-    ("Myriad", date(2013, 6, 13)),
-    ("Alice", date(2014, 6, 19)),
-)
+INSIDE = 0.35  # a bar at least this share of the longest carries its label inside
 GROUND_NAMES = {
-    "rejection_101": "101 (eligibility)",
+    "rejection_101": "101 (eligibility, utility)",
     "rejection_102": "102 (novelty)",
     "rejection_103": "103 (obviousness)",
     "rejection_112": "112 (disclosure, clarity)",
@@ -108,6 +105,12 @@ def quarter_position(label: str) -> float:
     """``2010Q2`` as a year with a fraction: the middle of the quarter."""
     year, quarter = label.split("Q")
     return int(year) + (int(quarter) - 0.5) / 4
+
+
+def quarter_index(label: str) -> int:
+    """``2010Q2`` as the number of quarters since the year 0: 8041."""
+    year, quarter = label.split("Q")
+    return 4 * int(year) + int(quarter) - 1
 
 
 def day_position(day: date) -> float:
@@ -181,7 +184,7 @@ def year_axis(axes: Axes, low: float, high: float) -> None:
     axes.set_xlabel("Mail date of the action")
 
 
-def draw_months(rows: list[dict[str, Any]], path: Path) -> str:
+def draw_months(rows: list[dict[str, Any]], path: Path, title: str) -> str:
     """Stacked bars of actions per mail month, one colour per document code."""
     if not sum(r["office_actions"] for r in rows):
         raise NothingToDraw("no Office action with a mail date in this build")
@@ -198,7 +201,7 @@ def draw_months(rows: list[dict[str, Any]], path: Path) -> str:
     year_axis(axes, x[0] - 1 / 12, x[-1] + 1 / 12)
     axes.set_ylabel("Office actions per month")
     thousands(axes.yaxis)
-    axes.set_title("Office actions per mail month, by document code")
+    axes.set_title(title)
     axes.legend(title="document_cd", loc="upper left", frameon=False)
     save(figure, path)
     return outside_note(rows, start, stop, "month")
@@ -210,11 +213,11 @@ def mark_decisions(axes: Axes) -> None:
 
     low, high = axes.get_xlim()
     above = blended_transform_factory(axes.transData, axes.transAxes)
-    for name, day in DECISIONS:
-        x = day_position(day)
+    for decision in DECISIONS:
+        x = day_position(decision.decided)
         if not low <= x <= high:
             continue
-        alice = name == "Alice"
+        alice = decision.name == "Alice"
         axes.axvline(
             x,
             color="black" if alice else "0.45",
@@ -225,7 +228,7 @@ def mark_decisions(axes: Axes) -> None:
         axes.text(
             x,
             1.01,
-            name,
+            decision.name,
             transform=above,
             ha="center",
             va="bottom",
@@ -235,7 +238,12 @@ def mark_decisions(axes: Axes) -> None:
 
 
 def draw_shares(
-    rows: list[dict[str, Any]], path: Path, key: str, position: Callable[[str], float], per: str
+    rows: list[dict[str, Any]],
+    path: Path,
+    title: str,
+    key: str,
+    position: Callable[[str], float],
+    per: str,
 ) -> str:
     """Lines of the share of actions raising each ground per period (``per``: quarter, year),
     the eligibility decisions marked. A period with fewer than MIN_ACTIONS actions has no
@@ -268,7 +276,7 @@ def draw_shares(
     axes.set_ylabel("Share of the actions (%)")
     axes.grid(axis="y", color="0.9")
     mark_decisions(axes)
-    axes.set_title(f"Office actions raising each ground of rejection, per {per}", pad=22)
+    axes.set_title(title, pad=22)
     figure.legend(loc="outside lower center", ncols=3, frameon=False)
     save(figure, path)
     few = sum(r["office_actions"] for r in rows if r["office_actions"] < MIN_ACTIONS)
@@ -285,7 +293,8 @@ def draw_bars(
     labels: list[str], values: list[int], whole: int, path: Path, title: str, axis: str
 ) -> None:
     """Horizontal bars, the first label on top, each bar with its count and share of
-    ``whole``."""
+    ``whole``: inside the bar's end when it is long, just past it when short. The axis ends
+    at the longest bar."""
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     if not whole or not values:
@@ -294,32 +303,79 @@ def draw_bars(
     positions = list(range(len(labels)))[::-1]
     axes.barh(positions, values, color="#4c72b0", height=0.7)
     axes.set_yticks(positions, labels)
+    longest = max(values) or 1
     for y, value in zip(positions, values, strict=True):
-        axes.text(value, y, f" {value:,} ({bar_share(value, whole)})", va="center", fontsize=10)
-    axes.set_xlim(0, max(values) * 1.35 or 1)
-    axes.xaxis.set_major_locator(MaxNLocator(nbins=6))
+        text = f"{value:,} ({bar_share(value, whole)})"
+        inside = value >= INSIDE * longest
+        axes.text(
+            value,
+            y,
+            f"{text} " if inside else f" {text}",
+            va="center",
+            ha="right" if inside else "left",
+            color="white" if inside else "black",
+            fontsize=10,
+        )
+    axes.set_xlim(0, longest)
+    axes.xaxis.set_major_locator(MaxNLocator(nbins=5))
     axes.xaxis.set_major_formatter(FuncFormatter(compact))
     axes.set_xlabel(axis)
     axes.set_title(title)
     save(figure, path)
 
 
-def draw_centers(rows: list[dict[str, Any]], path: Path) -> str:
+def draw_centers(rows: list[dict[str, Any]], path: Path, title: str) -> str:
     labels = [f"{r['center']} {CENTER_NAMES.get(r['center'], '')}".strip() for r in rows]
     values = [r["office_actions"] for r in rows]
-    title = "Office actions by technology center"
     draw_bars(labels, values, sum(values), path, title, "Office actions")
     return ""
 
 
-def draw_sources(data: dict[str, Any], path: Path) -> str:
+def draw_sources(data: dict[str, Any], path: Path, title: str) -> str:
     rows = data["citations_by_source"]
     labels = [SOURCE_NAMES.get(r["source"], r["source"]) for r in rows]
     values = [r["citations"] for r in rows]
-    title = "Citations by where the reference appears"
     draw_bars(labels, values, data["citation_rows"] or 0, path, title, "Citation rows")
     several = data["citations_in_several_sources"] or 0
     return f" On this build {several:,} citation rows are in more than one place."
+
+
+def draw_centers_101(rows: list[dict[str, Any]], path: Path, title: str) -> str:
+    """Lines of the share of a center's actions raising a 101 rejection, per quarter, for
+    each of :data:`.caselaw.ELIGIBILITY_CENTERS`, the decisions marked. A quarter with fewer
+    than MIN_ACTIONS actions of a center has no share (a gap in its line)."""
+    enough = [r for r in rows if r["office_actions"] >= MIN_ACTIONS]
+    if not enough:
+        raise NothingToDraw(
+            f"no quarter with {MIN_ACTIONS} Office actions or more in one of these centers"
+        )
+    indices = sorted({quarter_index(r["quarter"]) for r in enough})
+    span = range(indices[0], indices[-1] + 1)
+    x = [(i + 0.5) / 4 for i in span]  # the middle of each quarter, as quarter_position
+    first, last = x[0], x[-1]
+    figure, axes = new_figure()
+    for center in ELIGIBILITY_CENTERS:
+        mine = {quarter_index(r["quarter"]): r for r in rows if r["center"] == center}
+        shares = [share_in(mine.get(i)) for i in span]
+        label = f"{center} {CENTER_NAMES.get(center, '')}".strip()
+        axes.plot(*with_gaps(x, shares, 1 / 4), label=label, linewidth=1.8)
+    year_axis(axes, first - 1 / 8, last + 1 / 8)
+    axes.set_ylim(0, 100)
+    axes.set_ylabel("Actions raising a 101 rejection (%)")
+    axes.grid(axis="y", color="0.9")
+    mark_decisions(axes)
+    axes.set_title(title, pad=22)
+    figure.legend(loc="outside lower center", ncols=2, frameon=False)
+    save(figure, path)
+    few = sum(r["office_actions"] for r in rows if r["office_actions"] < MIN_ACTIONS)
+    return f" On this build {few:,} of their actions fall in such quarters." if few else ""
+
+
+def share_in(row: dict[str, Any] | None) -> float:
+    """A quarter's 101 share in percent; NaN when it has too few actions to show one."""
+    if row is None or row["office_actions"] < MIN_ACTIONS:
+        return float("nan")
+    return 100 * row["rejection_101"] / row["office_actions"]
 
 
 # ---- the figures of a release ------------------------------------------------------------
@@ -329,7 +385,10 @@ PLOTS = {
         "actions_per_month",
         "Office actions per mail month, by document code",
         "Each bar is one calendar month of mail dates, split by `document_cd` (CTNF non-final, "
-        "CTFR final rejection); its height is the number of actions mailed that month.",
+        "CTFR final rejection); its height is the number of actions mailed that month. The "
+        "USPTO's data holds applications of series 12 to 15 only, so its early years hold "
+        "only young applications (older series are absent): the bars show the data's coverage "
+        "growing, not the Office's workload.",
     ),
     "grounds_per_quarter": Plot(
         "grounds_per_quarter",
@@ -349,6 +408,17 @@ PLOTS = {
         "The same shares per mail year, as in the table of the year's actions; points sit at "
         "mid-year, between the ticks that mark each year's start. Years with fewer than "
         f"{MIN_ACTIONS} actions show no share, as for quarters.",
+    ),
+    "grounds_101_by_center": Plot(
+        "grounds_101_by_center",
+        "Share of Office actions raising a 101 rejection, by technology center",
+        "Each line is the share of a technology center's actions in a quarter whose "
+        "`rejection_101` is true, for the centers where the eligibility decisions weighed "
+        "most: 16xx (biotechnology), 21xx (software), 36xx (e-commerce and business methods) "
+        "and 37xx (mechanical engineering). Vertical lines mark Bilski v. Kappos "
+        "(2010-06-28), Mayo v. Prometheus (2012-03-20), AMP v. Myriad (2013-06-13) and Alice "
+        "v. CLS Bank (2014-06-19, solid). A quarter with fewer than "
+        f"{MIN_ACTIONS} actions of a center shows no share for it (a gap in its line).",
     ),
     "actions_by_technology_center": Plot(
         "actions_by_technology_center",
@@ -373,10 +443,10 @@ class NothingToDraw(Exception):
     """A figure has no data in this build; the message says why."""
 
 
-def draw_one(plot: Plot, folder: Path, draw: Callable[[Path], str]) -> Plot:
-    """Draw one figure, or say why there is none."""
+def draw_one(plot: Plot, folder: Path, draw: Callable[[Path, str], str]) -> Plot:
+    """Draw one figure (titled as the card's heading), or say why there is none."""
     try:
-        note = draw(folder / f"{plot.name}.png")
+        note = draw(folder / f"{plot.name}.png", plot.title)
     except NothingToDraw as reason:
         return Plot(plot.name, plot.title, plot.caption, str(reason))
     return Plot(plot.name, plot.title, plot.caption + note)
@@ -393,18 +463,25 @@ def draw_figures(folder: Path, data: dict[str, Any], per_year: list[dict[str, An
 
     months = month_totals(data["per_mail_month_by_document_cd"])
     quarters = data["per_mail_quarter"]
-    work: list[tuple[str, Callable[[Path], str]]] = [
-        ("actions_per_month", lambda p: draw_months(months, p)),
+    work: list[tuple[str, Callable[[Path, str], str]]] = [
+        ("actions_per_month", lambda p, t: draw_months(months, p, t)),
         (
             "grounds_per_quarter",
-            lambda p: draw_shares(quarters, p, "quarter", quarter_position, "quarter"),
+            lambda p, t: draw_shares(quarters, p, t, "quarter", quarter_position, "quarter"),
         ),
         (
             "grounds_per_year",
-            lambda p: draw_shares(per_year, p, "year", lambda y: int(y) + 0.5, "year"),
+            lambda p, t: draw_shares(per_year, p, t, "year", lambda y: int(y) + 0.5, "year"),
         ),
-        ("actions_by_technology_center", lambda p: draw_centers(data["per_technology_center"], p)),
-        ("citations_by_source", lambda p: draw_sources(data, p)),
+        (
+            "grounds_101_by_center",
+            lambda p, t: draw_centers_101(data["per_mail_quarter_by_center"], p, t),
+        ),
+        (
+            "actions_by_technology_center",
+            lambda p, t: draw_centers(data["per_technology_center"], p, t),
+        ),
+        ("citations_by_source", lambda p, t: draw_sources(data, p, t)),
     ]
     with matplotlib.rc_context(STYLE):
         return [draw_one(PLOTS[name], folder, draw) for name, draw in work]

@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
+from ptoffact_build.describe.caselaw import DECISIONS, ELIGIBILITY_CENTERS
 from ptoffact_build.describe.facts import (
     CITATION_SOURCES,
     FLAGS,
@@ -89,6 +90,26 @@ def per_mail_quarter(facts: FigureFacts) -> list[dict[str, Any]]:
     ]
 
 
+def per_mail_quarter_by_center(facts: FigureFacts) -> list[dict[str, Any]]:
+    """Actions per mail quarter in each of the eligibility centers, with those raising a
+    101 rejection."""
+    found: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0, 0])
+    for day, m in dated(facts):
+        if m.center in ELIGIBILITY_CENTERS:
+            counts = found[day.year, (day.month - 1) // 3, m.center]
+            counts[0] += m.actions
+            counts[1] += m.flag("rejection_101")
+    return [
+        {
+            "quarter": f"{year}Q{quarter + 1}",
+            "center": center,
+            "office_actions": actions,
+            "rejection_101": raised,
+        }
+        for (year, quarter, center), (actions, raised) in sorted(found.items())
+    ]
+
+
 def shown_codes(facts: FigureFacts) -> list[str]:
     """The most frequent document codes (ties by name), then ``other`` for the rest."""
     totals: dict[str, int] = defaultdict(int)
@@ -136,6 +157,7 @@ def figure_data(facts: FigureFacts) -> dict[str, Any]:
     return {
         "per_mail_month_by_document_cd": per_mail_month_by_document_cd(facts),
         "per_mail_quarter": per_mail_quarter(facts),
+        "per_mail_quarter_by_center": per_mail_quarter_by_center(facts),
         "per_technology_center": per_technology_center(facts),
         "citation_rows": facts.citation_rows,
         "citations_by_source": citations_by_source(facts),
@@ -209,11 +231,34 @@ def column_profiles(facts: ReleaseFacts, table: str) -> dict[str, dict[str, Any]
     return {c.name: column_profile(c) for c in facts.tables[table].columns}
 
 
+def case_law(facts: ReleaseFacts) -> dict[str, Any]:
+    """Per eligibility decision: its rejection rows flagged, and the Office actions citing
+    it (an action once, however many of its rows carry the flag), with their share of all
+    actions; then the actions citing any of them."""
+    actions = facts.rows("office_actions")
+    cited = zip(DECISIONS, facts.decisions.actions, strict=True)
+    rows = [
+        {
+            "decision": d.case,
+            "decided": d.decided.isoformat(),
+            "flag": d.flag,
+            "rejection_rows": facts.column("rejections", d.flag).rows_with(True),
+            "office_actions": n,
+            "share_of_actions": fraction(n, actions),
+        }
+        for d, n in cited
+    ]
+    any_decision = facts.decisions.any_decision
+    total = {"office_actions": any_decision, "share_of_actions": fraction(any_decision, actions)}
+    return {"decisions": rows, "any_decision": total}
+
+
 def statistics_json(facts: ReleaseFacts) -> dict[str, Any]:
     """The ``statistics`` block of ``validation_report.json``."""
     return {
         "overview": overview(facts),
         "per_mail_year": per_mail_year(facts.figures),
+        "case_law": case_law(facts),
         "joins": joins(facts),
         "figures": figure_data(facts.figures),
         "columns": {t: column_profiles(facts, t) for t in TABLES},

@@ -453,3 +453,59 @@ def test_the_citation_sources_equal_duckdb(release: Path, shards: Shards) -> Non
     assert by_source == {"form892": f892, "form1449": f1449, "citation_in_oa": in_oa, "none": none}
     assert found["citations_in_several_sources"] == several
     assert found["citation_rows"] == rows
+
+
+# ---- case law and coverage ----------------------------------------------------------------
+
+CASE_LAW = ("bilski_in", "mayo_in", "myriad_in", "alice_in")
+
+
+CASE_LAW_SECTION = "Case law cited in rejections (measured on this build)"
+
+
+def test_case_law_equals_duckdb(card: str, release: Path, shards: Shards, monkeypatch) -> None:
+    rows = table_rows(section(card, CASE_LAW_SECTION))
+    found = {r[2].strip("`"): r for r in rows[1:] if r[2]}
+    actions = shards.one("SELECT count(*) FROM office_actions")
+    assert list(found) == list(CASE_LAW)
+    for flag, row in found.items():
+        flagged, citing = shards.rows(
+            f"SELECT count(*) FILTER ({flag}), count(DISTINCT ifw_number) FILTER ({flag}) "
+            "FROM rejections"
+        )[0]
+        assert [integer(row[3]), integer(row[4])] == [flagged, citing], flag
+        assert row[5] == percent(citing, actions), flag
+    any_row = rows[-1]
+    either = " OR ".join(CASE_LAW)
+    expected = shards.one(f"SELECT count(DISTINCT ifw_number) FILTER ({either}) FROM rejections")
+    assert any_row[0] == "any of the four" and integer(any_row[4]) == expected
+    (recipe,) = re.findall(
+        r"^```sql\n(.*?)^```$",
+        section(card, "Case law cited in rejections (measured on this build)"),
+        re.S | re.M,
+    )
+    monkeypatch.chdir(release)  # the recipe reads the release from inside it
+    assert list(duckdb.sql(recipe).fetchall()[0]) == [integer(found[f][4]) for f in CASE_LAW]
+
+
+def test_the_quarters_of_the_eligibility_centers_equal_duckdb(
+    release: Path, shards: Shards
+) -> None:
+    rows = figures(release)["per_mail_quarter_by_center"]
+    found = {(r["quarter"], r["center"]): (r["office_actions"], r["rejection_101"]) for r in rows}
+    expected = shards.rows(
+        "SELECT year(mail_dt) || 'Q' || quarter(mail_dt), substr(art_unit, 1, 2) || 'xx', "
+        "count(*), count(*) FILTER (rejection_101) FROM office_actions "
+        "WHERE mail_dt IS NOT NULL AND substr(art_unit, 1, 2) IN ('16', '21', '36', '37') "
+        "GROUP BY 1, 2"
+    )
+    assert found == {(q, c): (n, k) for q, c, n, k in expected}
+
+
+def test_the_coverage_note_names_the_applications_series(card: str, shards: Shards) -> None:
+    low, high = shards.rows("SELECT min(app_id), max(app_id) FROM office_actions")[0]
+    overview = " ".join(section(card, "Overview (measured on this build)").split())
+    assert (
+        f"the applications here are of series {low[:2]} to {high[:2]} (`app_id` {low} to "
+        f"{high})" in overview
+    )

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import SAMPLE_FIGURES
 from hub_server import FakeHub
-from ptoffact_build.describe.plots import PLOTS
 from ptoffact_build.publish.verify import ReleaseMismatch, check_release
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.release import build_release
@@ -21,7 +21,7 @@ from ptoffact_build.write.sums import write_sums
 
 TOKEN = "hf_TESTtoken0123456789abcdefIMAGES"
 REPO = "ptoffact-org/figures"
-IMAGES = sorted(f"images/{name}.png" for name in PLOTS)
+IMAGES = sorted(f"images/{name}.png" for name in SAMPLE_FIGURES)
 
 
 def images(release: Path) -> dict[str, bytes]:
