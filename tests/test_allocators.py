@@ -9,13 +9,6 @@ import sys
 import pyarrow as pa
 import pytest
 
-from ptoffact_build.allocators import (
-    M_MMAP_THRESHOLD,
-    MAPPED_BLOCK_BYTES,
-    limit_malloc_arenas,
-    malloc_option,
-)
-
 SCRIPT = """
 import pyarrow as pa
 from ptoffact_build.read.sources import resolve_sources
@@ -60,9 +53,20 @@ def test_a_build_allocates_arrow_buffers_with_jemalloc(tmp_path) -> None:
     assert after == "jemalloc"
 
 
+def in_a_subprocess(code: str) -> str:
+    """Run ``code`` in a Python of its own (allocator settings are for a whole process: the
+    test process keeps its own); its last line of output."""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    return run.stdout.splitlines()[-1]
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 def test_malloc_arenas_can_be_limited() -> None:
-    assert limit_malloc_arenas(2) is True
+    code = (
+        "from ptoffact_build.allocators import limit_malloc_arenas; print(limit_malloc_arenas(2))"
+    )
+    assert in_a_subprocess(code) == "True"
 
 
 @pytest.mark.skipif(not has_jemalloc(), reason="pyarrow built without jemalloc")
@@ -78,4 +82,8 @@ def test_validate_checks_with_jemalloc(tmp_path) -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 def test_large_blocks_can_be_mapped_on_their_own() -> None:
-    assert malloc_option(M_MMAP_THRESHOLD, MAPPED_BLOCK_BYTES) is True
+    code = (
+        "from ptoffact_build.allocators import M_MMAP_THRESHOLD, MAPPED_BLOCK_BYTES, "
+        "malloc_option; print(malloc_option(M_MMAP_THRESHOLD, MAPPED_BLOCK_BYTES))"
+    )
+    assert in_a_subprocess(code) == "True"
