@@ -369,12 +369,20 @@ def validate_step(data: Path, report: Path, tag: str = "") -> Step:
     return finish(step, lambda: report_rows(report))
 
 
+def build_report(release: Path) -> Path:
+    """Where the build step writes its report with the seconds per stage (the release's own
+    copy has none), beside the release."""
+    return release.parent / "build-report.json"
+
+
 def build_step(data: Path, release: Path) -> Step:
     """(c) ``ptoffact build`` into a fresh release folder."""
+    report = build_report(release)
     args = ["build", "--quiet", "--source", str(data), "--out", str(release)]
+    args += ["--report", str(report)]
     step = Step("ptoffact build", ptoffact(*args), "ptoffact " + shlex.join(args))
     run_step(step, lambda: shutil.rmtree(release, ignore_errors=True))
-    return finish(step, lambda: report_rows(release / "validation_report.json"))
+    return finish(step, lambda: report_rows(report))
 
 
 def peer_step(engine: str, csv: Path, out: Path) -> Step:
@@ -946,7 +954,7 @@ def measure(args: argparse.Namespace, data: Path, root: Path, command: str) -> R
         csv_bytes=sum(member_bytes(path) for path in source),
         release_bytes=release_bytes,
         validate_stages=report_stages(work / "report.json"),
-        build_stages=report_stages(work / "release" / "validation_report.json"),
+        build_stages=report_stages(build_report(work / "release")),
         notes=notes,
         small_scale=args.frictionless_scale,
     )

@@ -332,10 +332,11 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_load(args: argparse.Namespace) -> int:
     from ptoffact import load_release
+    from ptoffact_build.release_folder import open_release
 
-    if not (args.release / "README.md").is_file():
-        raise UsageError(f"{args.release}: not a release folder (run `ptoffact build` first)")
-    for table, dataset in load_release(args.release).items():
+    with open_release(args.release) as folder:
+        tables = folder.contents().tables  # NotARelease (exit 2) for any other folder
+    for table, dataset in load_release(args.release, tables).items():
         print(
             f"{table}: {dataset.num_rows:,} rows; first row: {json.dumps(dataset[0], default=str)}"
         )

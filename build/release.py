@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ptoffact_build.allocators import use_lean_allocators
-from ptoffact_build.buildid import build_id, data_id, parquet_metadata
+from ptoffact_build.buildid import (
+    PLACEHOLDER_VERSION,
+    build_id,
+    content_version,
+    data_id,
+    parquet_metadata,
+)
 from ptoffact_build.check.keys import spill_into
-from ptoffact_build.describe.card import build_description, render_card, split_sizes
+from ptoffact_build.contents import DATAPACKAGE
+from ptoffact_build.describe.card import render_card, split_sizes, table_description
 from ptoffact_build.describe.datapackage import release_datapackage
 from ptoffact_build.describe.figure_process import FigureProcess
 from ptoffact_build.describe.plots import IMAGES, Plot, figure_data, per_mail_year
 from ptoffact_build.describe.report import SourceRecord, report_json, source_records
 from ptoffact_build.errors import DataInvalid
-from ptoffact_build.jsonfile import write_json
+from ptoffact_build.hashing import file_sha256
+from ptoffact_build.jsonfile import json_text, write_json
 from ptoffact_build.pipeline import RunResult, run_tables
 from ptoffact_build.pools import worker_pools
 from ptoffact_build.progress import RowProgress
@@ -24,7 +35,6 @@ from ptoffact_build.read.sources import SourceFile
 from ptoffact_build.schema import TABLES
 from ptoffact_build.write.outpath import check_out, check_report, nearest_existing, source_roots
 from ptoffact_build.write.scratch import (
-    RELEASE_MARK,
     SCRATCH_MARK,
     clean_stale_scratch,
     make_scratch,
@@ -33,18 +43,18 @@ from ptoffact_build.write.scratch import (
     swap_into_place,
 )
 from ptoffact_build.write.sink import AHEAD_RUNS, SPILL, ReleaseSink, ShardOptions, TableFiles
-from ptoffact_build.write.sums import SUMS, write_sums
+from ptoffact_build.write.sums import write_sums
 from ptoffact_build.write.zip_copy import copyable_member
 
 REPORT_NAME = "validation_report.json"
+CARD = "README.md"
 
 
-def release_entries(root: Path) -> list[str]:
-    """What the release folder holds at its top: the marker that a later build may replace
-    it (see :mod:`.write.scratch`), and may delete nothing else. SHA256SUMS is written after
-    the marker, so it is listed before it exists."""
-    names = {e.name for e in root.iterdir()} - {SCRATCH_MARK, SPILL}
-    return sorted(names | {RELEASE_MARK, SUMS})
+def written_files(root: Path) -> list[str]:
+    """The files written in a scratch folder so far, as sorted POSIX paths inside it (its
+    marker and spill folder aside)."""
+    found = (p.relative_to(root) for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+    return sorted(p.as_posix() for p in found if p.parts[0] not in (SCRATCH_MARK, SPILL))
 
 
 def failed_report_path(out: Path) -> Path:
@@ -99,7 +109,7 @@ def build_release(
                 # the last table is written once everything is read: its sort may run ahead
                 sinks[TABLES[-1]].ahead_runs = AHEAD_RUNS
                 for sink in sinks.values():
-                    sink.parquet.key_value = parquet_metadata(build)
+                    sink.parquet.key_value = parquet_metadata()
                 result = run_tables(
                     sources,
                     policy=policy,
@@ -143,19 +153,69 @@ def finish_release(
     remove_scratch_files(work / SPILL)
     progress.note("writing the dataset card and datapackage.json")
     report = report_json(result, records)  # after writing: its timings are complete
-    write_json(work / REPORT_NAME, report)
+    write_json(work / REPORT_NAME, report_json(result, records, timings=False))
     if report_path is not None:
         write_json(report_path, report)
-    described = {t: build_description(build, data_id(closed[t].shards)) for t in TABLES}
-    sizes = split_sizes(closed)
-    card = render_card(result, records, sizes, repo, descriptions=described, plots=plots)
-    (work / "README.md").write_text(card, encoding="utf-8")
-    # the marker: its list of the folder's entries (SHA256SUMS too) marks it as a release
-    package = release_datapackage(work, closed, result, records, release_entries(work))
-    package["ptoffact"]["build_id"] = build
-    write_json(work / RELEASE_MARK, package)
-    write_sums(work, skip=[SCRATCH_MARK])  # the marker goes when the release is put in place
+    documents = ReleaseDocuments(work, closed, result, records, build, repo, plots)
+    digests = documents.write()
+    write_sums(work, digests)  # last: it covers every other file
     swap_into_place(work, out)
+
+
+@dataclass
+class ReleaseDocuments:
+    """The card and the datapackage of a release assembled in ``work``, which name its
+    version: a digest of every file, these two written with a placeholder version."""
+
+    work: Path
+    closed: dict[str, TableFiles]
+    result: RunResult
+    records: list[SourceRecord]
+    build: str
+    repo: str | None
+    plots: list[Plot]
+    year: int = field(default_factory=lambda: datetime.now(UTC).year)
+
+    def rendered(self, version: str) -> dict[str, bytes]:
+        """The documents' bytes by path, naming ``version``."""
+        described = {t: table_description(data_id(self.closed[t].shards)) for t in TABLES}
+        sizes = split_sizes(self.closed)
+        card = render_card(
+            self.result, self.records, sizes, self.repo, self.year, described, self.plots, version
+        )
+        files = [*written_files(self.work), CARD, DATAPACKAGE]
+        package = release_datapackage(
+            self.work, self.closed, self.result, self.records, files, version
+        )
+        package["ptoffact"]["build_id"] = self.build
+        return {CARD: card.encode("utf-8"), DATAPACKAGE: json_text(package).encode("utf-8")}
+
+    def known_digests(self) -> dict[str, str]:
+        """The sha256 of every other file of the release by path (the tables' files were
+        hashed as they were written)."""
+        digests = {
+            record.path.relative_to(self.work).as_posix(): record.sha256
+            for files in self.closed.values()
+            for record in [*files.shards, files.csv, *filter(None, [files.quarantine])]
+        }
+        for name in written_files(self.work):
+            if name not in digests:
+                digests[name] = file_sha256(self.work / name)
+        return digests
+
+    def write(self) -> dict[str, str]:
+        """Write the documents with the release's version; the sha256 of every file."""
+        digests = self.known_digests()
+        drafts = self.rendered(PLACEHOLDER_VERSION)
+        version = content_version(digests | {n: sha256_of(b) for n, b in drafts.items()})
+        for name, data in self.rendered(version).items():
+            (self.work / name).write_bytes(data)
+            digests[name] = sha256_of(data)
+        return digests
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def close_tables_drawing_figures(

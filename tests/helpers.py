@@ -118,3 +118,31 @@ NO_FIGURE_DATA = {
     "citations_by_source": [],
     "citations_in_several_sources": 0,
 }  # figure_data of a build with nothing to draw
+
+
+def rerecord(release: Path) -> None:
+    """Record a release's files as they now are, as a build would have: its datapackage lists
+    the files present, its resources give their sizes and sha256, SHA256SUMS lists the rest."""
+    import hashlib
+    import json
+
+    def digest(name: str) -> str:
+        return hashlib.sha256((release / name).read_bytes()).hexdigest()
+
+    package_path = release / "datapackage.json"
+    package = json.loads(package_path.read_text(encoding="utf-8"))
+    present = sorted(
+        p.relative_to(release).as_posix()
+        for p in release.rglob("*")
+        if p.is_file() and not p.relative_to(release).parts[0].startswith(".")
+    )
+    package["ptoffact"]["files"] = sorted({*present, "SHA256SUMS", "datapackage.json"})
+    for resource in package["resources"]:
+        held = resource["quarantined"]
+        for entry in [resource, *resource["parquet"], *([held] if held.get("path") else [])]:
+            entry["bytes"] = (release / entry["path"]).stat().st_size
+            entry["hash"] = f"sha256:{digest(entry['path'])}"
+    package_path.write_text(json.dumps(package, indent=2) + "\n", encoding="utf-8")
+    lines = [f"{digest(name)}  {name}\n" for name in package["ptoffact"]["files"]]
+    sums = "".join(line for line in lines if not line.endswith("  SHA256SUMS\n"))
+    (release / "SHA256SUMS").write_text(sums, encoding="utf-8")

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from ptoffact_build.buildid import PLACEHOLDER_VERSION
 from ptoffact_build.check.quirks import QUIRK_NOTES
 from ptoffact_build.describe.datapackage import (
     BIBTEX_PAPER,
     PAPER_URL,
     PORTAL_PRODUCT,
     PROJECT_URL,
-    bibtex_package,
+    bibtex_release,
 )
 from ptoffact_build.describe.dictionary import data_dictionary
 from ptoffact_build.describe.limitations import limitations_section
@@ -92,7 +93,7 @@ def size_category(rows: int) -> str:
 def table_config(table: str, description: str | None = None) -> dict[str, Any]:
     """A table's ``configs`` entry: its Parquet shards as the train split.
 
-    ``description`` (see :func:`build_description`) is a builder config parameter that
+    ``description`` (see :func:`table_description`) is a builder config parameter that
     ``datasets`` reads into its cache key of a local folder, which otherwise never looks at the
     files: a release rebuilt in place with other data then loads its new rows, while the
     shards keep the Hub's names and ``hf://`` paths.
@@ -106,9 +107,10 @@ def table_config(table: str, description: str | None = None) -> dict[str, Any]:
     return config
 
 
-def build_description(build: str, data_id: str) -> str:
-    """A config's description: the build id and a digest of the table's Parquet bytes."""
-    return f"ptoffact build {build}, Parquet data {data_id}"
+def table_description(data_id: str) -> str:
+    """A config's description: a digest of the table's Parquet bytes (it changes with them,
+    and only with them)."""
+    return f"ptoffact Parquet data {data_id}"
 
 
 def table_info(table: str, features: list[dict[str, str]], size: SplitSize) -> dict[str, Any]:
@@ -240,18 +242,19 @@ def render_card(
     year: int | None = None,
     descriptions: dict[str, str] | None = None,
     plots: list[Plot] | None = None,
+    version: str = PLACEHOLDER_VERSION,
 ) -> str:
     """The complete dataset card of a release: YAML front matter, then the body.
 
     With ``repo`` (OWNER/NAME) its loading examples name that Hub repository; without, they
     run from inside the release folder. ``year`` (the build's, by default this one) dates
-    the package citation. ``plots`` are the figures drawn under ``images/`` (none: no
-    Figures section).
+    the release's citation, which names its ``version``. ``plots`` are the figures drawn
+    under ``images/`` (none: no Figures section).
     """
     summary = BuildSummary.of(result, sources)
     front = card_data(summary.title, sizes, descriptions).to_yaml(original_order=YAML_ORDER)
     year = year or datetime.now(UTC).year
-    body = card_body(result, summary, sources, repo, year, plots or [])
+    body = card_body(result, summary, sources, repo, year, plots or [], version)
     return str(DatasetCard(f"---\n{front}\n---\n{body}"))
 
 
@@ -285,9 +288,10 @@ def card_body(
     repo: str | None,
     year: int,
     plots: list[Plot] | None = None,
+    version: str = PLACEHOLDER_VERSION,
 ) -> str:
     """The card's Markdown for people: opening, loading, counts, dictionary, quirks,
-    limitations, provenance, licence and citation."""
+    limitations, provenance, licence and citation (naming the release's ``version``)."""
     body = [
         "",
         *opening(summary),
@@ -317,12 +321,13 @@ def card_body(
         "",
         "## Citation",
         "",
-        "Please cite the USPTO working paper that describes the data, and this package:",
+        f"Please cite the USPTO working paper that describes the data, and this release "
+        f"(version `{version}`):",
         "",
         "```bibtex",
         BIBTEX_PAPER,
         "",
-        bibtex_package(year),
+        bibtex_release(year, version),
         "```",
         "",
     ]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ptoffact_build import __version__
+from ptoffact_build.contents import files_block
 from ptoffact_build.filerecord import FileRecord
 from ptoffact_build.schema import TABLES, TableSchema, load_schema
 
@@ -60,25 +61,27 @@ BIBTEX_PAPER = """@techreport{lu2017officeactions,
 }"""
 
 
-def bibtex_package(year: int) -> str:
-    """The ``@software`` entry for this package, with its URL and the build's year."""
-    return f"""@software{{ptoffact,
-  title   = {{ptoffact: the {{USPTO}} Office Action Research Dataset, validated and typed}},
-  version = {{{__version__}}},
+def bibtex_release(year: int, version: str) -> str:
+    """The ``@misc`` entry for a release: its version (which follows its content), the
+    build's year, the project's URL and the ptoffact version that built it."""
+    return f"""@misc{{ptoffact_release,
+  title   = {{{{USPTO}} Office Action Research Dataset ({{PTOFFACT}}), validated and typed}},
+  version = {{{version}}},
   year    = {{{year}}},
   url     = {{{PROJECT_URL}}},
-  note    = {{Build pipeline and redistribution of the USPTO PTOFFACT product}}
+  note    = {{Release built by ptoffact {__version__} from the USPTO PTOFFACT product}}
 }}"""
 
 
-def package_header() -> dict[str, Any]:
-    """The metadata every ptoffact data package shares."""
+def package_header(version: str = __version__) -> dict[str, Any]:
+    """The metadata every ptoffact data package shares; ``version`` is a release's (the
+    repository's own datapackage has ptoffact's)."""
     return {
         "$schema": DATAPACKAGE_PROFILE,
         "name": "ptoffact",
         "title": TITLE,
         "description": SUMMARY,
-        "version": __version__,
+        "version": version,
         "licenses": [LICENSE],
         "keywords": ["patents", "USPTO", "office actions", "prior art", "patent examination"],
         "sources": [
@@ -116,9 +119,11 @@ def table_resource(schema: TableSchema, entry: FileRecord, **extra: Any) -> dict
     return resource
 
 
-def datapackage(resources: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+def datapackage(
+    resources: list[dict[str, Any]], version: str = __version__, **extra: Any
+) -> dict[str, Any]:
     """A whole data package descriptor."""
-    return {**package_header(), **extra, "resources": resources}
+    return {**package_header(version), **extra, "resources": resources}
 
 
 def shard_entry(shard: FileRecord) -> dict[str, Any]:
@@ -136,34 +141,35 @@ def release_datapackage(
     tables: dict[str, TableFiles],
     result: RunResult,
     sources: list[SourceRecord],
-    entries: list[str],
+    files: list[str],
+    version: str,
 ) -> dict[str, Any]:
     """A release's datapackage.json: gzip CSV resources, Parquet shards listed beside them.
 
     Its title and description are this build's (:class:`.summary.BuildSummary`): its counts,
-    and where its sources came from. ``entries`` are what the release folder holds at its top
-    (see :mod:`.write.scratch`).
+    and where its sources came from. ``files`` are every file of the release (see
+    :mod:`ptoffact_build.contents`); ``version`` is the release's.
     """
     from ptoffact_build.describe.summary import BuildSummary  # it imports this module
 
     summary = BuildSummary.of(result, sources)
     resources = []
     for table in TABLES:
-        files = tables[table]
-        shards = [shard_entry(s.relative_to(root)) for s in files.shards]
+        written = tables[table]
+        shards = [shard_entry(s.relative_to(root)) for s in written.shards]
         quarantined: dict[str, Any] = {"rows": result.tables[table].rows_quarantined}
-        if files.quarantine is not None:
-            held = files.quarantine.relative_to(root)
-            quarantined.update(path=held.path.as_posix(), hash=held.hash)
-        csv = files.csv.relative_to(root)
+        if written.quarantine is not None:
+            held = written.quarantine.relative_to(root)
+            quarantined.update(path=held.path.as_posix(), bytes=held.bytes, hash=held.hash)
+        csv = written.csv.relative_to(root)
         extra = {"parquet": shards, "quarantined": quarantined}
         resources.append(table_resource(load_schema(table), csv, **extra))
     block = {
         "origin": summary.origin.value,
         "sources": [s.to_json() for s in sources],
         "policy": result.policy,
-        "release_entries": entries,
+        "files": files_block(files),
     }
     return datapackage(
-        resources, title=summary.title, description=summary.description(), ptoffact=block
+        resources, version, title=summary.title, description=summary.description(), ptoffact=block
     )

@@ -82,9 +82,13 @@ def source_records(
     return records
 
 
-def report_json(result: RunResult, sources: list[SourceRecord]) -> dict[str, Any]:
-    """The validation report: counts per type, capped examples, quirk measurements, and
-    the card's statistics when the run computed them (a build does, ``validate`` does not)."""
+def report_json(
+    result: RunResult, sources: list[SourceRecord], timings: bool = True
+) -> dict[str, Any]:
+    """The validation report: counts per type, capped examples, quirk measurements, the
+    card's statistics when the run computed them (a build does, ``validate`` does not), and
+    with ``timings`` the seconds per stage (not in a release's own copy, so that the same rows
+    give the same release)."""
     tables = {}
     for name, t in result.tables.items():
         tables[name] = {
@@ -98,15 +102,16 @@ def report_json(result: RunResult, sources: list[SourceRecord]) -> dict[str, Any
             "quirks": t.quirks,
             "distinct_values": t.distinct,
         }
-    report = {
+    report: dict[str, Any] = {
         "valid": result.log.total == 0,
         "policy": result.policy,
         "error_count": result.log.total,
         "examples_per_type": result.log.examples_per_type,
         "sources": [s.to_json() for s in sources],
-        "seconds_per_stage": result.watch.to_json(),
         "tables": tables,
     }
+    if timings:
+        report["seconds_per_stage"] = result.watch.to_json()
     if result.statistics:
         report["statistics"] = statistics_json(result)
     return report

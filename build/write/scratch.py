@@ -21,42 +21,31 @@ import shutil
 import socket
 from pathlib import Path
 
+from ptoffact_build.contents import DATAPACKAGE, NotARelease
 from ptoffact_build.errors import UsageError
 from ptoffact_build.jsonfile import write_json
+from ptoffact_build.release_folder import foreign_items
 
 SCRATCH_MARK = ".ptoffact-scratch"
-RELEASE_MARK = "datapackage.json"  # removed last, so a half-removed release is still known
+RELEASE_MARK = DATAPACKAGE  # removed last, so a half-removed release is still known
 BUILDING = re.compile(r"^\..+\.building-(?P<pid>\d+)-[^/]*$")
-# what releases written before the datapackage listed their entries may hold
-LEGACY_ENTRIES = ["data", "csv", "quarantine", "README.md", "validation_report.json", ".spill"]
-
-
-def release_entries(folder: Path) -> list[str] | None:
-    """The entries a ptoffact release folder may hold, from the ``ptoffact`` block of its
-    datapackage.json; None when the folder is not a release."""
-    if folder.is_symlink() or not folder.is_dir():
-        return None
-    try:
-        package = json.loads((folder / RELEASE_MARK).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    block = package.get("ptoffact") if isinstance(package, dict) else None
-    if not isinstance(block, dict):
-        return None
-    entries = block.get("release_entries", LEGACY_ENTRIES)
-    return [*entries, RELEASE_MARK] if isinstance(entries, list) else None
 
 
 def is_release(folder: Path) -> bool:
-    """A folder a ptoffact build wrote, holding nothing it did not write."""
-    entries = release_entries(folder)
-    return entries is not None and all(e.name in entries for e in folder.iterdir())
+    """A folder a ptoffact build wrote, holding nothing its release does not
+    (:mod:`ptoffact_build.contents`)."""
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    try:
+        return foreign_items(folder) == []
+    except (NotARelease, OSError):
+        return False
 
 
 def foreign_entries(folder: Path) -> list[str]:
-    """The entries of a folder that a release would not hold (all of them if not one)."""
-    entries = release_entries(folder) or []
-    return sorted(e.name for e in folder.iterdir() if e.name not in entries)
+    """What a folder holds that a release would not (all its entries if it is not one)."""
+    found = foreign_items(folder)
+    return sorted(e.name for e in folder.iterdir()) if found is None else found
 
 
 def new_folder(where: Path, prefix: str) -> Path:
