@@ -332,10 +332,13 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_load(args: argparse.Namespace) -> int:
     from ptoffact import load_release
+    from ptoffact_build.progress import library_bars_on_terminal_only
 
     if not (args.release / "README.md").is_file():
         raise UsageError(f"{args.release}: not a release folder (run `ptoffact build` first)")
-    for table, dataset in load_release(args.release).items():
+    with library_bars_on_terminal_only():
+        loaded = load_release(args.release)
+    for table, dataset in loaded.items():
         print(
             f"{table}: {dataset.num_rows:,} rows; first row: {json.dumps(dataset[0], default=str)}"
         )
