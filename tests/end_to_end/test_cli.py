@@ -168,7 +168,14 @@ def test_a_table_given_twice_exits_2_before_any_work(tmp_path: Path) -> None:
 
 
 def test_generated_files_are_fresh() -> None:
+    assert main(["regenerate-files", "--check"]) == 0
+
+
+def test_the_former_name_generate_still_runs_with_a_note(capsys) -> None:
     assert main(["generate", "--check"]) == 0
+    assert "`generate` is now called `regenerate-files`" in capsys.readouterr().err
+    done = run_cli("--help")
+    assert "regenerate-files" in done.stdout and "generate," not in done.stdout
 
 
 def test_load_prints_each_table(sample_release: Path, capsys) -> None:
