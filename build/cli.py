@@ -39,6 +39,7 @@ from ptoffact_build.publish.command import (
     run_verify,
 )
 from ptoffact_build.read.csv_reader import DEFAULT_CHUNK_BYTES
+from ptoffact_build.synthetic.command import add_synthesize_command, run_synthesize
 
 DEFAULT_OUT = Path("dist/ptoffact")
 ODP = "odp"
@@ -149,6 +150,7 @@ def parser() -> argparse.ArgumentParser:
 
     fetch = commands.add_parser("fetch", help="download the product's files into the cache")
     add_portal_arguments(fetch)
+    add_synthesize_command(commands)
 
     regenerate = commands.add_parser(
         REGENERATE,
@@ -355,6 +357,7 @@ COMMANDS = {
     "build": run_build,
     "validate": run_validate,
     "fetch": run_fetch,
+    "synthesize": run_synthesize,
     REGENERATE: run_regenerate_files,
     "load": run_load,
     "publish": run_publish,
