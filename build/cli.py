@@ -39,9 +39,13 @@ from ptoffact_build.publish.command import (
     run_verify,
 )
 from ptoffact_build.read.csv_reader import DEFAULT_CHUNK_BYTES
+from ptoffact_build.synthetic.command import add_synthesize_command, run_synthesize
 
 DEFAULT_OUT = Path("dist/ptoffact")
 ODP = "odp"
+REGENERATE = "regenerate-files"
+OLD_NAMES = {"generate": REGENERATE}
+"""Former command names, still accepted (not shown in --help) with a note on stderr."""
 MB = 1 << 20
 # Output problems found while writing (a full disk, a quota, a file system made read-only):
 # usage errors, not bugs. Scratch is removed on the way out, so nothing half-written stays.
@@ -146,9 +150,13 @@ def parser() -> argparse.ArgumentParser:
 
     fetch = commands.add_parser("fetch", help="download the product's files into the cache")
     add_portal_arguments(fetch)
+    add_synthesize_command(commands)
 
-    generate = commands.add_parser("generate", help="regenerate the repository's generated files")
-    generate.add_argument(
+    regenerate = commands.add_parser(
+        REGENERATE,
+        help="rewrite the repository's generated files (README blocks, datapackage.json)",
+    )
+    regenerate.add_argument(
         "--check", action="store_true", help="only check they are fresh (exit 1 if not)"
     )
 
@@ -317,13 +325,13 @@ def run_fetch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run_generate(args: argparse.Namespace) -> int:
+def run_regenerate_files(args: argparse.Namespace) -> int:
     from ptoffact_build.devtools.generate import stale_files, write_generated
 
     if args.check:
         stale = stale_files()
         for path in stale:
-            print(f"stale: {path} (run `ptoffact generate`)", file=sys.stderr)
+            print(f"stale: {path} (run `ptoffact {REGENERATE}`)", file=sys.stderr)
         return EXIT_INVALID if stale else EXIT_OK
     for path in write_generated():
         print(f"wrote {path}")
@@ -332,11 +340,14 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_load(args: argparse.Namespace) -> int:
     from ptoffact import load_release
+    from ptoffact_build.progress import library_bars_on_terminal_only
     from ptoffact_build.release_folder import open_release
 
     with open_release(args.release) as folder:
         tables = folder.contents().tables  # NotARelease (exit 2) for any other folder
-    for table, dataset in load_release(args.release, tables).items():
+    with library_bars_on_terminal_only():
+        loaded = load_release(args.release, tables)
+    for table, dataset in loaded.items():
         print(
             f"{table}: {dataset.num_rows:,} rows; first row: {json.dumps(dataset[0], default=str)}"
         )
@@ -347,7 +358,8 @@ COMMANDS = {
     "build": run_build,
     "validate": run_validate,
     "fetch": run_fetch,
-    "generate": run_generate,
+    "synthesize": run_synthesize,
+    REGENERATE: run_regenerate_files,
     "load": run_load,
     "publish": run_publish,
     "verify": run_verify,
@@ -376,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; expected failures print one line and return their exit code."""
     from ptoffact_build.pools import worker_pools
 
-    args = parser().parse_args(argv)
+    args = parser().parse_args(renamed(sys.argv[1:] if argv is None else list(argv)))
     try:
         with bars_ended(), sigterm_as_interrupt(), worker_pools():
             return COMMANDS[args.command](args)
@@ -400,6 +412,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except Exception as error:  # a bug: one line, the traceback in a file
         return report_bug(error, args)
+
+
+def renamed(argv: list[str]) -> list[str]:
+    """``argv`` with a former command name replaced by today's (and a note saying so)."""
+    if argv and argv[0] in OLD_NAMES:
+        new = OLD_NAMES[argv[0]]
+        print(f"ptoffact: `{argv[0]}` is now called `{new}`; running that", file=sys.stderr)
+        return [new, *argv[1:]]
+    return argv
 
 
 def quiet_stdout() -> None:

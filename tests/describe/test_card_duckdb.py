@@ -1,7 +1,7 @@
 """The numbers a researcher reads in the card equal what DuckDB computes from the release's
 Parquet shards: the overview, the per-year table, the join coverage and the rows the
 citations → rejections join adds, and the column profile. Checked on the sample and on a
-small source from the benchmark generator."""
+small synthetic source (ptoffact synthesize)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from helpers import load_benchmark
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.release import build_release
+from ptoffact_build.synthetic import write_source
 
 duckdb = pytest.importorskip("duckdb")
 
@@ -33,11 +33,11 @@ TRIPLE_JOIN = f"c.ifw_number = r.ifw_number AND c.action_type = r.action_type AN
 
 @pytest.fixture(scope="module", params=["sample", "generated"])
 def release(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A built release: of the sample, or of a source the benchmark generator writes."""
+    """A built release: of the sample, or of a synthetic source (ptoffact synthesize)."""
     if request.param == "sample":
         return request.getfixturevalue("sample_release")
     source = tmp_path_factory.mktemp("generated")
-    load_benchmark("generate").generate(source, 0.002, seed=11, quiet=True)
+    write_source(source, 0.002, seed=11)
     out = tmp_path_factory.mktemp("release") / "ptoffact"
     build_release(resolve_sources([source]), out)
     return out
