@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ptoffact_build.allocators import use_lean_allocators
 from ptoffact_build.buildid import build_id, data_id, parquet_metadata
 from ptoffact_build.check.keys import spill_into
 from ptoffact_build.describe.card import build_description, render_card, split_sizes
+from ptoffact_build.describe.croissant import CROISSANT, release_croissant
 from ptoffact_build.describe.datapackage import release_datapackage
 from ptoffact_build.describe.figure_process import FigureProcess
 from ptoffact_build.describe.plots import IMAGES, Plot, figure_data, per_mail_year
-from ptoffact_build.describe.report import SourceRecord, report_json, source_records
+from ptoffact_build.describe.report import Origin, SourceRecord, report_json, source_records
 from ptoffact_build.errors import DataInvalid
 from ptoffact_build.jsonfile import write_json
 from ptoffact_build.pipeline import RunResult, run_tables
@@ -41,10 +43,10 @@ REPORT_NAME = "validation_report.json"
 
 def release_entries(root: Path) -> list[str]:
     """What the release folder holds at its top: the marker that a later build may replace
-    it (see :mod:`.write.scratch`), and may delete nothing else. SHA256SUMS is written after
-    the marker, so it is listed before it exists."""
+    it (see :mod:`.write.scratch`), and may delete nothing else. croissant.json and SHA256SUMS
+    are written after the marker, so they are listed before they exist."""
     names = {e.name for e in root.iterdir()} - {SCRATCH_MARK, SPILL}
-    return sorted(names | {RELEASE_MARK, SUMS})
+    return sorted(names | {RELEASE_MARK, CROISSANT, SUMS})
 
 
 def failed_report_path(out: Path) -> Path:
@@ -133,15 +135,15 @@ def finish_release(
     build: str = "",
     repo: str | None = None,
 ) -> None:
-    """Write the tables, the report, the card, the datapackage and SHA256SUMS (last: it covers
-    every other file); put the release in place."""
+    """Write the tables, the report, the card, the datapackage, croissant.json and SHA256SUMS
+    (last: it covers every other file); put the release in place."""
     plots: list[Plot] = []
     if not result.statistics:  # nothing to draw
         closed = close_tables(sinks, result, progress)
     else:
         closed, plots = close_tables_drawing_figures(work, sinks, result, progress)
     remove_scratch_files(work / SPILL)
-    progress.note("writing the dataset card and datapackage.json")
+    progress.note("writing the dataset card, datapackage.json and croissant.json")
     report = report_json(result, records)  # after writing: its timings are complete
     write_json(work / REPORT_NAME, report)
     if report_path is not None:
@@ -154,6 +156,8 @@ def finish_release(
     package = release_datapackage(work, closed, result, records, release_entries(work))
     package["ptoffact"]["build_id"] = build
     write_json(work / RELEASE_MARK, package)
+    croissant = release_croissant(package, Origin.of_build(records), datetime.now(UTC).date())
+    write_json(work / CROISSANT, croissant)
     write_sums(work, skip=[SCRATCH_MARK])  # the marker goes when the release is put in place
     swap_into_place(work, out)
 
