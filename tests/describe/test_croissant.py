@@ -29,6 +29,7 @@ from ptoffact_build.describe.croissant import (
 from ptoffact_build.describe.datapackage import BIBTEX_PAPER, LICENSE
 from ptoffact_build.describe.limitations import LIMITATIONS, RELIABILITY_FLAGS
 from ptoffact_build.describe.report import Origin
+from ptoffact_build.describe.usage import card_for_repo
 from ptoffact_build.publish.hub import OWNED_FILES
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.release import build_release
@@ -296,3 +297,9 @@ def test_it_is_a_listed_release_entry_published_with_the_release(sample_release:
     assert f"{digest}  {CROISSANT}" in sums
     assert CROISSANT in (release_entries(sample_release) or [])
     assert CROISSANT in OWNED_FILES
+
+
+def test_the_card_says_how_to_check_it(sample_release: Path) -> None:
+    card = (sample_release / "README.md").read_text(encoding="utf-8")
+    for text in (card, card_for_repo(card, "some-org/ptoffact") or ""):
+        assert f"mlcroissant validate --jsonld {CROISSANT}" in text
