@@ -20,10 +20,11 @@ from ptoffact_build.buildid import (
 from ptoffact_build.check.keys import spill_into
 from ptoffact_build.contents import DATAPACKAGE
 from ptoffact_build.describe.card import render_card, split_sizes, table_description
+from ptoffact_build.describe.croissant import CROISSANT, release_croissant
 from ptoffact_build.describe.datapackage import release_datapackage
 from ptoffact_build.describe.figure_process import FigureProcess
 from ptoffact_build.describe.plots import IMAGES, Plot, figure_data, per_mail_year
-from ptoffact_build.describe.report import SourceRecord, report_json, source_records
+from ptoffact_build.describe.report import Origin, SourceRecord, report_json, source_records
 from ptoffact_build.errors import DataInvalid
 from ptoffact_build.hashing import file_sha256
 from ptoffact_build.jsonfile import json_text, write_json
@@ -151,7 +152,7 @@ def finish_release(
     else:
         closed, plots = close_tables_drawing_figures(work, sinks, result, progress)
     remove_scratch_files(work / SPILL)
-    progress.note("writing the dataset card and datapackage.json")
+    progress.note("writing the dataset card, datapackage.json and croissant.json")
     report = report_json(result, records)  # after writing: its timings are complete
     write_json(work / REPORT_NAME, report_json(result, records, timings=False))
     if report_path is not None:
@@ -164,8 +165,8 @@ def finish_release(
 
 @dataclass
 class ReleaseDocuments:
-    """The card and the datapackage of a release assembled in ``work``, which name its
-    version: a digest of every file, these two written with a placeholder version."""
+    """The card, the datapackage and croissant.json of a release assembled in ``work``, which
+    name its version: a digest of every file, these three written with a placeholder version."""
 
     work: Path
     closed: dict[str, TableFiles]
@@ -183,12 +184,17 @@ class ReleaseDocuments:
         card = render_card(
             self.result, self.records, sizes, self.repo, self.year, described, self.plots, version
         )
-        files = [*written_files(self.work), CARD, DATAPACKAGE]
+        files = [*written_files(self.work), CARD, DATAPACKAGE, CROISSANT]
         package = release_datapackage(
             self.work, self.closed, self.result, self.records, files, version
         )
         package["ptoffact"]["build_id"] = self.build
-        return {CARD: card.encode("utf-8"), DATAPACKAGE: json_text(package).encode("utf-8")}
+        croissant = release_croissant(package, Origin.of_build(self.records), self.year)
+        return {
+            CARD: card.encode("utf-8"),
+            DATAPACKAGE: json_text(package).encode("utf-8"),
+            CROISSANT: json_text(croissant).encode("utf-8"),
+        }
 
     def known_digests(self) -> dict[str, str]:
         """The sha256 of every other file of the release by path (the tables' files were

@@ -117,7 +117,10 @@ class ReleaseFolder:
         with self.folder_fd(relative) as fd:
             for entry in os.scandir(fd):  # its stat() needs fd open
                 path = f"{relative}/{entry.name}" if relative else entry.name
-                info = entry.stat(follow_symlinks=False)
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:  # removed since it was listed
+                    continue
                 if stat.S_ISDIR(info.st_mode):
                     found.append(Item(path, "folder"))
                     folders.append(path)

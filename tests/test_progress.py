@@ -140,7 +140,7 @@ def test_a_build_on_a_terminal_draws_one_finished_bar_per_table(tmp_path: Path):
         "office_actions: writing 1,000 rows (Parquet in key order, gzip CSV)",
         "rejections: writing 2,449 rows (Parquet in key order, gzip CSV)",
         "citations: writing 10,629 rows (Parquet in key order, gzip CSV)",
-        "writing the dataset card and datapackage.json",
+        "writing the dataset card, datapackage.json and croissant.json",
     ]
 
 

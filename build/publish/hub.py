@@ -15,6 +15,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from ptoffact_build.describe.croissant import CROISSANT
 from ptoffact_build.describe.plots import PLOTS
 from ptoffact_build.errors import EXIT_HUB, PtoffactError, UsageError
 from ptoffact_build.publish.files import ReleaseFile
@@ -27,6 +28,7 @@ OWNED_FOLDERS = ("data/", "csv/", "quarantine/")
 OWNED_FILES = (
     "README.md",
     "datapackage.json",
+    CROISSANT,
     "validation_report.json",
     "SHA256SUMS",
     *(plot.path for plot in PLOTS.values()),  # the card's figures, images/<name>.png

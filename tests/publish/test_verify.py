@@ -64,7 +64,7 @@ def test_an_intact_release_passes(release: Path, capsys) -> None:
     code, out, err = verify(release, capsys)
     files = listed_files(release)
     assert code == 0, err
-    assert len(files) == 15
+    assert len(files) == 16
     assert out.strip() == (
         f"ok: the release's {len(files)} file(s) match their records, and it holds nothing else"
     )
