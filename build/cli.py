@@ -46,6 +46,32 @@ MB = 1 << 20
 # Output problems found while writing (a full disk, a quota, a file system made read-only):
 # usage errors, not bugs. Scratch is removed on the way out, so nothing half-written stays.
 OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
+# The size options' ranges in MB (README: "The size options"). A batch of CSV costs about 11
+# times its size in memory and reads no faster past a few MB; a shard is written one row group
+# at a time, and the Hub recommends files under 20 GB; the Hub's viewer refuses row groups over
+# about 286 MiB, and a group's rows are counted from the first rows' sizes: 256 leaves room.
+SIZE_RANGES = {"chunk_mb": (1, 64), "shard_mb": (1, 16384), "row_group_mb": (1, 256)}
+
+
+def size_range(name: str) -> str:
+    """The allowed range of a size option, in words for --help."""
+    least, most = SIZE_RANGES[name]
+    return f"{least} to {most}"
+
+
+def check_sizes(args: argparse.Namespace) -> None:
+    """A usage error naming the allowed range for a size option outside it."""
+    for name, (least, most) in SIZE_RANGES.items():
+        value = getattr(args, name, None)
+        if value is not None and not least <= value <= most:
+            option = "--" + name.replace("_", "-")
+            raise UsageError(f"{option} {value}: out of range; give {least} to {most} (MB)")
+    shard, group = getattr(args, "shard_mb", None), getattr(args, "row_group_mb", None)
+    if shard is not None and group is not None and group > shard:
+        raise UsageError(
+            f"--row-group-mb {group} is more than --shard-mb {shard}: a shard holds whole "
+            "row groups; give a smaller row group or a larger shard"
+        )
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,7 +105,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         "--chunk-mb",
         type=int,
         metavar="MB",
-        help="CSV megabytes read per batch (default: 8)",
+        help=f"CSV megabytes read per batch, {size_range('chunk_mb')} (default: 8)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_portal_arguments(parser)
@@ -135,10 +161,19 @@ def parser() -> argparse.ArgumentParser:
         "for its --repo in the README it uploads)",
     )
     build.add_argument(
-        "--shard-mb", type=int, default=500, metavar="MB", help="uncompressed MB per Parquet shard"
+        "--shard-mb",
+        type=int,
+        default=500,
+        metavar="MB",
+        help=f"uncompressed MB per Parquet shard, {size_range('shard_mb')} (default %(default)s)",
     )
     build.add_argument(
-        "--row-group-mb", type=int, default=128, metavar="MB", help="uncompressed MB per row group"
+        "--row-group-mb",
+        type=int,
+        default=128,
+        metavar="MB",
+        help=f"uncompressed MB per row group, {size_range('row_group_mb')}, at most --shard-mb "
+        "(default %(default)s)",
     )
 
     validate = commands.add_parser("validate", help="validate the sources; write only the report")
@@ -216,6 +251,7 @@ def run_build(args: argparse.Namespace) -> int:
     from ptoffact_build.release import ShardOptions, build_release
     from ptoffact_build.write.outpath import check_out, check_report, source_roots
 
+    check_sizes(args)
     named = [s for s in args.source if s != ODP]
     repo = None if args.repo is None else check_repo_id(args.repo)
     roots = source_roots(named, [Path(s) for s in named if Path(s).is_file()])
@@ -252,6 +288,7 @@ def run_validate(args: argparse.Namespace) -> int:
     from ptoffact_build.pipeline import run_tables
     from ptoffact_build.write.outpath import check_report, source_roots
 
+    check_sizes(args)
     check_report(args.report)
     check_findings(args.findings)
     progress = progress_for(args)
