@@ -248,16 +248,16 @@ def resolve(args: argparse.Namespace, progress: RowProgress):
 
 def run_build(args: argparse.Namespace) -> int:
     from ptoffact_build.publish.hub import check_repo_id
-    from ptoffact_build.release import ShardOptions, build_release
-    from ptoffact_build.write.outpath import check_out, check_report, source_roots
+    from ptoffact_build.release import ShardOptions, build_release, output_files
+    from ptoffact_build.write.outpath import check_out, check_output_files, source_roots
 
     check_sizes(args)
     named = [s for s in args.source if s != ODP]
     repo = None if args.repo is None else check_repo_id(args.repo)
     roots = source_roots(named, [Path(s) for s in named if Path(s).is_file()])
     out = check_out(args.out, roots)  # before fetching or reading anything
-    check_report(args.report, out, roots)
-    check_findings(args.findings, out, roots)
+    check_output_files(output_files(out, args.report, args.findings), out, roots)
+    check_findings(args.findings)
     progress = progress_for(args)
     sources, facts = resolve(args, progress)
     options = ShardOptions(shard_bytes=args.shard_mb * MB, row_group_bytes=args.row_group_mb * MB)
@@ -284,19 +284,18 @@ def run_build(args: argparse.Namespace) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     from ptoffact_build.allocators import use_lean_allocators
     from ptoffact_build.describe.report import report_json, source_records
-    from ptoffact_build.jsonfile import write_json
+    from ptoffact_build.jsonfile import replace_json
     from ptoffact_build.pipeline import run_tables
-    from ptoffact_build.write.outpath import check_report, source_roots
+    from ptoffact_build.write.outpath import check_output_files, source_roots
 
     check_sizes(args)
-    check_report(args.report)
+    outputs = {"--report": args.report, "--findings": args.findings}
+    check_output_files(outputs)
     check_findings(args.findings)
     progress = progress_for(args)
     sources, facts = resolve(args, progress)
     files = [s.path for found in sources.values() for s in found]
-    roots = source_roots([s for s in args.source if s != ODP], files)
-    check_report(args.report, None, roots)
-    check_findings(args.findings, None, roots)
+    check_output_files(outputs, None, source_roots([s for s in args.source if s != ODP], files))
     use_lean_allocators()
     with validate_scratch(args):
         result = run_tables(
@@ -308,7 +307,7 @@ def run_validate(args: argparse.Namespace) -> int:
             statistics=False,  # the card's statistics: a build computes them, validate has no card
         )
     if args.report:
-        write_json(args.report, report_json(result, source_records(sources, facts)))
+        replace_json(args.report, report_json(result, source_records(sources, facts)))
     if result.log.total:  # the same line as build gives, less the word on the release
         from ptoffact_build.release import invalid_message  # imports the card's Hub client
 
@@ -318,14 +317,13 @@ def run_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def check_findings(path: Path | None, out: Path | None = None, roots: Sequence[Path] = ()) -> None:
-    """A usage error, before any work, unless ``--findings`` names a file that can be written."""
+def check_findings(path: Path | None) -> None:
+    """A usage error, before any work, unless ``--findings`` names a CSV or JSON Lines file
+    (where it may be written is checked with the other output files)."""
     from ptoffact_build.check.findings import findings_format
-    from ptoffact_build.write.outpath import check_report
 
     if path is not None:
         findings_format(Path(path))
-        check_report(path, out, roots, option="--findings")
 
 
 @contextmanager
