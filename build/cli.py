@@ -235,6 +235,7 @@ def fetch_files(
 
 def resolve(args: argparse.Namespace, progress: RowProgress):
     """The table sources named by ``--source`` (fetching first for ``odp``)."""
+    from ptoffact_build.read.access import check_readable, source_access
     from ptoffact_build.read.sources import resolve_sources
 
     spec = list(args.source)
@@ -243,18 +244,23 @@ def resolve(args: argparse.Namespace, progress: RowProgress):
         if len(spec) > 1:
             raise UsageError("--source odp cannot be combined with other sources")
         spec, facts = fetch_files(args, progress)
-    return resolve_sources(spec), facts
+    with source_access():
+        sources = resolve_sources(spec)
+    check_readable(sources)
+    return sources, facts
 
 
 def run_build(args: argparse.Namespace) -> int:
     from ptoffact_build.publish.hub import check_repo_id
+    from ptoffact_build.read.access import source_access
     from ptoffact_build.release import ShardOptions, build_release, output_files
     from ptoffact_build.write.outpath import check_out, check_output_files, source_roots
 
     check_sizes(args)
     named = [s for s in args.source if s != ODP]
     repo = None if args.repo is None else check_repo_id(args.repo)
-    roots = source_roots(named, [Path(s) for s in named if Path(s).is_file()])
+    with source_access():
+        roots = source_roots(named, [Path(s) for s in named if Path(s).is_file()])
     out = check_out(args.out, roots)  # before fetching or reading anything
     check_output_files(output_files(out, args.report, args.findings), out, roots)
     check_findings(args.findings)

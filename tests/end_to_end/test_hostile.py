@@ -1,6 +1,6 @@
 """A careless or hostile user: out-of-range sizes, output files that are folders, FIFOs,
 devices, symbolic links, a user's files or one another, FIFOs where ptoffact reads its own
-files, paths that are not UTF-8, loop or are too long. Each is its
+files, unreadable sources, paths that are not UTF-8, loop or are too long. Each is its
 documented exit code with one line, before any work and with nothing touched.
 
 Runs that could hang on a FIFO are real subprocesses with a timeout, so a regression fails
@@ -286,6 +286,44 @@ def test_a_fifo_as_the_download_manifest_is_not_waited_on(tmp_path: Path) -> Non
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env,
                           capture_output=True, text=True, timeout=TIMEOUT)  # fmt: skip
     assert done.returncode == 0 and done.stdout == "{}\n", done.stderr
+
+
+# --- sources that cannot be read ------------------------------------------------------------
+
+
+def without_root_powers() -> list[str]:
+    """A command prefix under which permissions apply (root bypasses them unless its
+    capabilities to do so are dropped)."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("root without setpriv: every file is readable")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+@pytest.mark.parametrize("what", ["file in a folder", "named file", "folder", "folder member"])
+def test_an_unreadable_source_is_exit_3_naming_it(here: Path, sample_csvs, what: str) -> None:
+    folder = sample_csvs["rejections"].parent
+    target = folder if what == "folder" else sample_csvs["rejections"]
+    if what == "named file":
+        source = [str(p) for p in sample_csvs.values()]
+    elif what == "folder member":  # a file named inside a folder that cannot be entered
+        source, target = [str(sample_csvs["rejections"])], folder
+    else:
+        source = [str(folder)]
+    mode = target.stat().st_mode
+    target.chmod(0)
+    try:
+        for command in (["build", "--out", "rel"], ["validate"]):
+            done = run(
+                *command, "--quiet", "--source", *source, cwd=here, prefix=without_root_powers()
+            )
+            err = one_line(done.stderr.decode())
+            assert done.returncode == 3 and "cannot be read" in err, err
+            assert str(target) in err or str(sample_csvs["rejections"]) in err
+    finally:
+        target.chmod(mode)
+    assert sorted(os.listdir(here)) == ["keep.txt"]
 
 
 # --- paths that are not UTF-8 ----------------------------------------------------------------
