@@ -344,3 +344,20 @@ def test_report_findings_and_cache_paths_that_are_not_utf8_just_work(here: Path)
     assert main(["build", "--out", "rel", *argv]) == 0
     assert main(["validate", *argv]) == 0
     assert {report, findings} <= set(os.listdir(here))
+
+
+# --- the API key file -----------------------------------------------------------------------
+
+
+def test_an_endless_key_file_is_refused_not_read_into_memory(tmp_path: Path) -> None:
+    import resource
+
+    def two_gb() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    command = [sys.executable, "-m", "ptoffact_build.cli", "fetch", "--api-key-file", "/dev/zero"]
+    command += ["--cache-dir", str(tmp_path / "cache"), "--api-url", "http://127.0.0.1:9"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=TIMEOUT,
+                          preexec_fn=two_gb)  # fmt: skip
+    assert done.returncode == 2 and "longer than" in one_line(done.stderr)
