@@ -43,12 +43,15 @@ def nearest_existing(path: Path) -> Path:
     return path
 
 
-def writable_folder(folder: Path, what: str) -> None:
-    """A usage error unless ``folder`` is a folder this process may write in."""
+def writable_folder(folder: Path, what: str, listed: bool = False) -> None:
+    """A usage error unless ``folder`` is a folder this process may write in (and, if
+    ``listed``, list: a build looks beside --out for the scratch of earlier builds)."""
     if not folder.is_dir():
         raise UsageError(f"{what}: {folder} is a file, not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"{what}: cannot write in {folder} (read-only)")
+    if listed and not os.access(folder, os.R_OK):
+        raise UsageError(f"{what}: cannot list {folder} (no read permission)")
 
 
 def overlaps(a: Path, b: Path) -> bool:
@@ -124,10 +127,12 @@ def check_out(out: str | Path, sources: Iterable[Path] = ()) -> Path:
     if len(os.fsencode(path.name)) + SCRATCH_NAME_EXTRA > name_max(anchor):
         raise UsageError(f"--out {out}: the name is too long for a scratch folder beside it")
     if anchor != path:
-        writable_folder(anchor, f"--out {out}")
+        writable_folder(anchor, f"--out {out}", listed=True)
         return path
     if not path.is_dir():
         raise UsageError(f"--out {out}: is a file, not a release folder; refusing to replace it")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise UsageError(f"--out {out}: cannot list it (no read permission)")
     foreign = foreign_entries(path) if any(path.iterdir()) else []
     if foreign:
         listed = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
@@ -135,7 +140,7 @@ def check_out(out: str | Path, sources: Iterable[Path] = ()) -> Path:
             f"--out {out}: holds files a ptoffact release does not ({listed}); refusing to "
             "replace it: name a new or empty folder, or an earlier release"
         )
-    writable_folder(path.parent, f"--out {out}")
+    writable_folder(path.parent, f"--out {out}", listed=True)
     for folder in [path, *(p for p in path.rglob("*") if p.is_dir() and not p.is_symlink())]:
         if not os.access(folder, os.W_OK | os.X_OK):
             raise UsageError(f"--out {out}: cannot replace it, {folder} is read-only")

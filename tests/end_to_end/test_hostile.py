@@ -326,6 +326,25 @@ def test_an_unreadable_source_is_exit_3_naming_it(here: Path, sample_csvs, what:
     assert sorted(os.listdir(here)) == ["keep.txt"]
 
 
+@pytest.mark.parametrize("where", ["out", "its folder"])
+def test_an_out_that_cannot_be_listed_is_refused(here: Path, sample_release: Path, where: str):
+    """A build lists --out and the folder beside it (stale scratch, set-aside releases)."""
+    if where == "out":
+        target, out = Path(shutil.copytree(sample_release, here / "rel")), "rel"
+    else:
+        target, out = here / "box", "box/rel"
+        target.mkdir()
+    mode = target.stat().st_mode
+    target.chmod(0o333)  # write and search, no read
+    try:
+        done = run("build", "--quiet", "--out", out, cwd=here, prefix=without_root_powers())
+    finally:
+        target.chmod(mode)
+    err = one_line(done.stderr.decode())
+    assert done.returncode == 2 and "cannot list" in err, err
+    assert sorted(os.listdir(here)) == sorted(["keep.txt", target.name])
+
+
 # --- paths that are not UTF-8 ----------------------------------------------------------------
 
 
