@@ -338,7 +338,7 @@ def validate_scratch(args: argparse.Namespace) -> Iterator[None]:
     this process's own that are removed at exit (and by the next run, if it was killed)."""
     from ptoffact_build.check.keys import spill_into
     from ptoffact_build.fetch.tables import resolve_cache_dir
-    from ptoffact_build.write.scratch import clean_stale_scratch, remove_scratch
+    from ptoffact_build.write.scratch import clean_stale_scratch, remove_own_scratch
 
     where = resolve_cache_dir(args.cache_dir, os.environ) / "scratch"
     clean_stale_scratch(where)
@@ -346,9 +346,7 @@ def validate_scratch(args: argparse.Namespace) -> Iterator[None]:
         with spill_into(where):
             yield
     finally:
-        if where.is_dir():
-            for folder in where.glob(f".*.building-{os.getpid()}-*"):
-                remove_scratch(folder)
+        remove_own_scratch(where)
 
 
 def run_fetch(args: argparse.Namespace) -> int:

@@ -137,9 +137,11 @@ def stale_scratch(folder: Path) -> bool:
 def clean_stale_scratch(where: Path) -> list[Path]:
     """Remove the scratch folders in ``where`` left by ended runs; the ones removed."""
     removed: list[Path] = []
-    if not where.is_dir():
+    try:
+        found = sorted(where.glob(".*.building-*")) if where.is_dir() else []
+    except OSError:  # a folder this user cannot look into: nothing of ours to remove there
         return removed
-    for folder in sorted(where.glob(".*.building-*")):
+    for folder in found:
         if stale_scratch(folder):
             try:  # it may hold a release (the old one, after an exchange): its marker goes last
                 remove_tree(folder, RELEASE_MARK)
@@ -147,6 +149,16 @@ def clean_stale_scratch(where: Path) -> list[Path]:
                 continue
             removed.append(folder)
     return removed
+
+
+def remove_own_scratch(where: Path) -> None:
+    """Remove the scratch folders of this process in ``where`` (none if it cannot be read)."""
+    try:
+        found = list(where.glob(f".*.building-{os.getpid()}-*")) if where.is_dir() else []
+    except OSError:
+        return
+    for folder in found:
+        remove_scratch(folder)
 
 
 def remove_tree(folder: Path, mark: str) -> None:

@@ -345,6 +345,19 @@ def test_an_out_that_cannot_be_listed_is_refused(here: Path, sample_release: Pat
     assert sorted(os.listdir(here)) == sorted(["keep.txt", target.name])
 
 
+def test_validate_with_a_cache_folder_it_cannot_read_still_validates(here: Path) -> None:
+    """The cache folder holds validate's spill files, needed at large scale only."""
+    cache = here.parent / "locked-cache"
+    cache.mkdir()
+    cache.chmod(0)
+    try:
+        argv = ["validate", "--quiet", "--cache-dir", str(cache)]
+        done = run(*argv, cwd=here, prefix=without_root_powers())
+    finally:
+        cache.chmod(0o755)
+    assert done.returncode == 0, done.stderr.decode()
+
+
 # --- paths that are not UTF-8 ----------------------------------------------------------------
 
 
