@@ -42,7 +42,7 @@ from ptoffact_build.write.sums import SUMS, write_sums
 from ptoffact_build.write.zip_copy import copyable_member
 
 REPORT_NAME = "validation_report.json"
-DEFAULT_REPORT = "the report of a failed build (no --report)"
+DEFAULT_REPORT = "--report (by default beside --out)"
 
 
 def release_entries(root: Path) -> list[str]:
