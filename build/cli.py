@@ -50,6 +50,32 @@ MB = 1 << 20
 # Output problems found while writing (a full disk, a quota, a file system made read-only):
 # usage errors, not bugs. Scratch is removed on the way out, so nothing half-written stays.
 OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
+# The size options' ranges in MB (README: "The size options"). A batch of CSV costs about 11
+# times its size in memory and reads no faster past a few MB; a shard is written one row group
+# at a time, and the Hub recommends files under 20 GB; the Hub's viewer refuses row groups over
+# about 286 MiB, and a group's rows are counted from the first rows' sizes: 256 leaves room.
+SIZE_RANGES = {"chunk_mb": (1, 64), "shard_mb": (1, 16384), "row_group_mb": (1, 256)}
+
+
+def size_range(name: str) -> str:
+    """The allowed range of a size option, in words for --help."""
+    least, most = SIZE_RANGES[name]
+    return f"{least} to {most}"
+
+
+def check_sizes(args: argparse.Namespace) -> None:
+    """A usage error naming the allowed range for a size option outside it."""
+    for name, (least, most) in SIZE_RANGES.items():
+        value = getattr(args, name, None)
+        if value is not None and not least <= value <= most:
+            option = "--" + name.replace("_", "-")
+            raise UsageError(f"{option} {value}: out of range; give {least} to {most} (MB)")
+    shard, group = getattr(args, "shard_mb", None), getattr(args, "row_group_mb", None)
+    if shard is not None and group is not None and group > shard:
+        raise UsageError(
+            f"--row-group-mb {group} is more than --shard-mb {shard}: a shard holds whole "
+            "row groups; give a smaller row group or a larger shard"
+        )
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,7 +109,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         "--chunk-mb",
         type=int,
         metavar="MB",
-        help="CSV megabytes read per batch (default: 8)",
+        help=f"CSV megabytes read per batch, {size_range('chunk_mb')} (default: 8)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_portal_arguments(parser)
@@ -139,10 +165,19 @@ def parser() -> argparse.ArgumentParser:
         "for its --repo in the README it uploads)",
     )
     build.add_argument(
-        "--shard-mb", type=int, default=500, metavar="MB", help="uncompressed MB per Parquet shard"
+        "--shard-mb",
+        type=int,
+        default=500,
+        metavar="MB",
+        help=f"uncompressed MB per Parquet shard, {size_range('shard_mb')} (default %(default)s)",
     )
     build.add_argument(
-        "--row-group-mb", type=int, default=128, metavar="MB", help="uncompressed MB per row group"
+        "--row-group-mb",
+        type=int,
+        default=128,
+        metavar="MB",
+        help=f"uncompressed MB per row group, {size_range('row_group_mb')}, at most --shard-mb "
+        "(default %(default)s)",
     )
 
     validate = commands.add_parser("validate", help="validate the sources; write only the report")
@@ -208,6 +243,7 @@ def fetch_files(
 
 def resolve(args: argparse.Namespace, progress: RowProgress):
     """The table sources named by ``--source`` (fetching first for ``odp``)."""
+    from ptoffact_build.read.access import check_readable, source_access
     from ptoffact_build.read.sources import resolve_sources
 
     spec = list(args.source)
@@ -216,20 +252,26 @@ def resolve(args: argparse.Namespace, progress: RowProgress):
         if len(spec) > 1:
             raise UsageError("--source odp cannot be combined with other sources")
         spec, facts = fetch_files(args, progress)
-    return resolve_sources(spec), facts
+    with source_access():
+        sources = resolve_sources(spec)
+    check_readable(sources)
+    return sources, facts
 
 
 def run_build(args: argparse.Namespace) -> int:
     from ptoffact_build.publish.hub import check_repo_id
-    from ptoffact_build.release import ShardOptions, build_release
-    from ptoffact_build.write.outpath import check_out, check_report, source_roots
+    from ptoffact_build.read.access import source_access
+    from ptoffact_build.release import ShardOptions, build_release, output_files
+    from ptoffact_build.write.outpath import check_out, check_output_files, source_roots
 
+    check_sizes(args)
     named = [s for s in args.source if s != ODP]
     repo = None if args.repo is None else check_repo_id(args.repo)
-    roots = source_roots(named, [Path(s) for s in named if Path(s).is_file()])
+    with source_access():
+        roots = source_roots(named, [Path(s) for s in named if Path(s).is_file()])
     out = check_out(args.out, roots)  # before fetching or reading anything
-    check_report(args.report, out, roots)
-    check_findings(args.findings, out, roots)
+    check_output_files(output_files(out, args.report, args.findings), out, roots)
+    check_findings(args.findings)
     progress = progress_for(args)
     sources, facts = resolve(args, progress)
     options = ShardOptions(shard_bytes=args.shard_mb * MB, row_group_bytes=args.row_group_mb * MB)
@@ -256,18 +298,18 @@ def run_build(args: argparse.Namespace) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     from ptoffact_build.allocators import use_lean_allocators
     from ptoffact_build.describe.report import report_json, source_records
-    from ptoffact_build.jsonfile import write_json
+    from ptoffact_build.jsonfile import replace_json
     from ptoffact_build.pipeline import run_tables
-    from ptoffact_build.write.outpath import check_report, source_roots
+    from ptoffact_build.write.outpath import check_output_files, source_roots
 
-    check_report(args.report)
+    check_sizes(args)
+    outputs = {"--report": args.report, "--findings": args.findings}
+    check_output_files(outputs)
     check_findings(args.findings)
     progress = progress_for(args)
     sources, facts = resolve(args, progress)
     files = [s.path for found in sources.values() for s in found]
-    roots = source_roots([s for s in args.source if s != ODP], files)
-    check_report(args.report, None, roots)
-    check_findings(args.findings, None, roots)
+    check_output_files(outputs, None, source_roots([s for s in args.source if s != ODP], files))
     use_lean_allocators()
     with validate_scratch(args):
         result = run_tables(
@@ -279,7 +321,7 @@ def run_validate(args: argparse.Namespace) -> int:
             statistics=False,  # the card's statistics: a build computes them, validate has no card
         )
     if args.report:
-        write_json(args.report, report_json(result, source_records(sources, facts)))
+        replace_json(args.report, report_json(result, source_records(sources, facts)))
     if result.log.total:  # the same line as build gives, less the word on the release
         from ptoffact_build.release import invalid_message  # imports the card's Hub client
 
@@ -289,14 +331,13 @@ def run_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def check_findings(path: Path | None, out: Path | None = None, roots: Sequence[Path] = ()) -> None:
-    """A usage error, before any work, unless ``--findings`` names a file that can be written."""
+def check_findings(path: Path | None) -> None:
+    """A usage error, before any work, unless ``--findings`` names a CSV or JSON Lines file
+    (where it may be written is checked with the other output files)."""
     from ptoffact_build.check.findings import findings_format
-    from ptoffact_build.write.outpath import check_report
 
     if path is not None:
         findings_format(Path(path))
-        check_report(path, out, roots, option="--findings")
 
 
 @contextmanager
@@ -305,7 +346,7 @@ def validate_scratch(args: argparse.Namespace) -> Iterator[None]:
     this process's own that are removed at exit (and by the next run, if it was killed)."""
     from ptoffact_build.check.keys import spill_into
     from ptoffact_build.fetch.tables import resolve_cache_dir
-    from ptoffact_build.write.scratch import clean_stale_scratch, remove_scratch
+    from ptoffact_build.write.scratch import clean_stale_scratch, remove_own_scratch
 
     where = resolve_cache_dir(args.cache_dir, os.environ) / "scratch"
     clean_stale_scratch(where)
@@ -313,9 +354,7 @@ def validate_scratch(args: argparse.Namespace) -> Iterator[None]:
         with spill_into(where):
             yield
     finally:
-        if where.is_dir():
-            for folder in where.glob(f".*.building-{os.getpid()}-*"):
-                remove_scratch(folder)
+        remove_own_scratch(where)
 
 
 def run_fetch(args: argparse.Namespace) -> int:

@@ -27,14 +27,19 @@ from ptoffact_build.describe.plots import IMAGES, Plot, figure_data, per_mail_ye
 from ptoffact_build.describe.report import Origin, SourceRecord, report_json, source_records
 from ptoffact_build.errors import DataInvalid
 from ptoffact_build.hashing import file_sha256
-from ptoffact_build.jsonfile import json_text, write_json
+from ptoffact_build.jsonfile import json_text, replace_json, write_json
 from ptoffact_build.pipeline import RunResult, run_tables
 from ptoffact_build.pools import worker_pools
 from ptoffact_build.progress import RowProgress
 from ptoffact_build.read.csv_reader import DEFAULT_CHUNK_BYTES
 from ptoffact_build.read.sources import SourceFile
 from ptoffact_build.schema import TABLES
-from ptoffact_build.write.outpath import check_out, check_report, nearest_existing, source_roots
+from ptoffact_build.write.outpath import (
+    check_out,
+    check_output_files,
+    nearest_existing,
+    source_roots,
+)
 from ptoffact_build.write.scratch import (
     SCRATCH_MARK,
     clean_stale_scratch,
@@ -49,6 +54,7 @@ from ptoffact_build.write.zip_copy import copyable_member
 
 REPORT_NAME = "validation_report.json"
 CARD = "README.md"
+DEFAULT_REPORT = "--report (by default beside --out)"
 
 
 def written_files(root: Path) -> list[str]:
@@ -61,6 +67,13 @@ def written_files(root: Path) -> list[str]:
 def failed_report_path(out: Path) -> Path:
     """Where a failed build leaves its report: beside the release, never inside it."""
     return out.parent / f"{out.name}.{REPORT_NAME}"
+
+
+def output_files(out: Path, report: Path | None, findings: Path | None) -> dict[str, Path | None]:
+    """The files a build may write besides the release, by the option that names them: the
+    report (``--report``, else the default place of a failed build's) and the findings."""
+    report_option = "--report" if report is not None else DEFAULT_REPORT
+    return {report_option: report or failed_report_path(out), "--findings": findings}
 
 
 def build_release(
@@ -89,7 +102,7 @@ def build_release(
     use_lean_allocators(map_large_blocks=True)
     roots = source_roots(source_spec, [s.path for files in sources.values() for s in files])
     out = check_out(out, roots)
-    check_report(report_path, out, roots)
+    check_output_files(output_files(out, report_path, findings), out, roots)
     progress = progress or RowProgress.quiet()
     home = nearest_existing(out.parent)
     clean_stale_scratch(home)
@@ -123,7 +136,7 @@ def build_release(
             if not result.ok:
                 report = report_json(result, records)
                 failed = report_path or failed_report_path(out)
-                write_json(failed, report)
+                replace_json(failed, report)
                 raise DataInvalid(invalid_message(result, failed))
             finish_release(work, out, sinks, result, records, report_path, progress, build, repo)
             return result
@@ -156,7 +169,7 @@ def finish_release(
     report = report_json(result, records)  # after writing: its timings are complete
     write_json(work / REPORT_NAME, report_json(result, records, timings=False))
     if report_path is not None:
-        write_json(report_path, report)
+        replace_json(report_path, report)
     documents = ReleaseDocuments(work, closed, result, records, build, repo, plots)
     digests = documents.write()
     write_sums(work, digests)  # last: it covers every other file
