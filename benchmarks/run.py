@@ -4,7 +4,7 @@
     python benchmarks/run.py --scale 1.0 [--data DIR] [--work DIR] [--memory-scales 0.1,0.3]
         [--frictionless-scale 0.01] [--pandas-rows N] [--out BENCHMARKS.md]
 
-In one run on the same synthetic zips (written by benchmarks/generate.py when missing) it
+In one run on the same synthetic zips (written by ``ptoffact synthesize`` when missing) it
 measures wall time, rows/s and peak RSS of: (a) the floor, pyarrow's bare CSV parse;
 (b) ``ptoffact validate``; (c) ``ptoffact build``; (d) DuckDB's and (e) Polars' plain conversion
 of the same CSVs, unzipped beforehand into ``DATA/csv/`` (not timed), to zstd Parquet with
@@ -264,12 +264,13 @@ def ensure_data(folder: Path, scale: float) -> str:
     if all(path.is_file() for path in zips(folder)):
         return ""
     log(f"generating scale {scale} into {folder}")
-    command = [sys.executable, str(HERE / "generate.py"), "--scale", str(scale)]
+    command = [sys.executable, "-m", "ptoffact_build.cli", "synthesize", "--scale", str(scale)]
     done = subprocess.run(
         [*command, "--out", str(folder), "--quiet"], capture_output=True, text=True, cwd=ROOT
     )
     if done.returncode != 0:
-        return f"generate.py failed ({done.returncode}): {last_line(done.stderr.splitlines())}"
+        why = last_line(done.stderr.splitlines())
+        return f"ptoffact synthesize failed ({done.returncode}): {why}"
     return ""
 
 
@@ -369,12 +370,20 @@ def validate_step(data: Path, report: Path, tag: str = "") -> Step:
     return finish(step, lambda: report_rows(report))
 
 
+def build_report(release: Path) -> Path:
+    """Where the build step writes its report with the seconds per stage (the release's own
+    copy has none), beside the release."""
+    return release.parent / "build-report.json"
+
+
 def build_step(data: Path, release: Path) -> Step:
     """(c) ``ptoffact build`` into a fresh release folder."""
+    report = build_report(release)
     args = ["build", "--quiet", "--source", str(data), "--out", str(release)]
+    args += ["--report", str(report)]
     step = Step("ptoffact build", ptoffact(*args), "ptoffact " + shlex.join(args))
     run_step(step, lambda: shutil.rmtree(release, ignore_errors=True))
-    return finish(step, lambda: report_rows(release / "validation_report.json"))
+    return finish(step, lambda: report_rows(report))
 
 
 def peer_step(engine: str, csv: Path, out: Path) -> Step:
@@ -789,7 +798,7 @@ def render(results: Results) -> str:
         "",
         *machine(),
         "",
-        f"Source: the three zips written by `benchmarks/generate.py --scale {results.scale:g}` "
+        f"Source: the three zips written by `ptoffact synthesize --scale {results.scale:g}` "
         f"in `{results.data}`: {fmt_int(results.source_bytes)} bytes zipped, "
         f"{fmt_int(results.csv_bytes)} bytes of CSV. Each step is its own process, timed with "
         "`/usr/bin/time` (wall, CPU, peak RSS); every step reads the same rows: the zips, "
@@ -946,7 +955,7 @@ def measure(args: argparse.Namespace, data: Path, root: Path, command: str) -> R
         csv_bytes=sum(member_bytes(path) for path in source),
         release_bytes=release_bytes,
         validate_stages=report_stages(work / "report.json"),
-        build_stages=report_stages(work / "release" / "validation_report.json"),
+        build_stages=report_stages(build_report(work / "release")),
         notes=notes,
         small_scale=args.frictionless_scale,
     )

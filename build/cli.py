@@ -39,13 +39,43 @@ from ptoffact_build.publish.command import (
     run_verify,
 )
 from ptoffact_build.read.csv_reader import DEFAULT_CHUNK_BYTES
+from ptoffact_build.synthetic.command import add_synthesize_command, run_synthesize
 
 DEFAULT_OUT = Path("dist/ptoffact")
 ODP = "odp"
+REGENERATE = "regenerate-files"
+OLD_NAMES = {"generate": REGENERATE}
+"""Former command names, still accepted (not shown in --help) with a note on stderr."""
 MB = 1 << 20
 # Output problems found while writing (a full disk, a quota, a file system made read-only):
 # usage errors, not bugs. Scratch is removed on the way out, so nothing half-written stays.
 OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
+# The size options' ranges in MB (README: "The size options"). A batch of CSV costs about 11
+# times its size in memory and reads no faster past a few MB; a shard is written one row group
+# at a time, and the Hub recommends files under 20 GB; the Hub's viewer refuses row groups over
+# about 286 MiB, and a group's rows are counted from the first rows' sizes: 256 leaves room.
+SIZE_RANGES = {"chunk_mb": (1, 64), "shard_mb": (1, 16384), "row_group_mb": (1, 256)}
+
+
+def size_range(name: str) -> str:
+    """The allowed range of a size option, in words for --help."""
+    least, most = SIZE_RANGES[name]
+    return f"{least} to {most}"
+
+
+def check_sizes(args: argparse.Namespace) -> None:
+    """A usage error naming the allowed range for a size option outside it."""
+    for name, (least, most) in SIZE_RANGES.items():
+        value = getattr(args, name, None)
+        if value is not None and not least <= value <= most:
+            option = "--" + name.replace("_", "-")
+            raise UsageError(f"{option} {value}: out of range; give {least} to {most} (MB)")
+    shard, group = getattr(args, "shard_mb", None), getattr(args, "row_group_mb", None)
+    if shard is not None and group is not None and group > shard:
+        raise UsageError(
+            f"--row-group-mb {group} is more than --shard-mb {shard}: a shard holds whole "
+            "row groups; give a smaller row group or a larger shard"
+        )
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,7 +109,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         "--chunk-mb",
         type=int,
         metavar="MB",
-        help="CSV megabytes read per batch (default: 8)",
+        help=f"CSV megabytes read per batch, {size_range('chunk_mb')} (default: 8)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_portal_arguments(parser)
@@ -135,10 +165,19 @@ def parser() -> argparse.ArgumentParser:
         "for its --repo in the README it uploads)",
     )
     build.add_argument(
-        "--shard-mb", type=int, default=500, metavar="MB", help="uncompressed MB per Parquet shard"
+        "--shard-mb",
+        type=int,
+        default=500,
+        metavar="MB",
+        help=f"uncompressed MB per Parquet shard, {size_range('shard_mb')} (default %(default)s)",
     )
     build.add_argument(
-        "--row-group-mb", type=int, default=128, metavar="MB", help="uncompressed MB per row group"
+        "--row-group-mb",
+        type=int,
+        default=128,
+        metavar="MB",
+        help=f"uncompressed MB per row group, {size_range('row_group_mb')}, at most --shard-mb "
+        "(default %(default)s)",
     )
 
     validate = commands.add_parser("validate", help="validate the sources; write only the report")
@@ -146,9 +185,13 @@ def parser() -> argparse.ArgumentParser:
 
     fetch = commands.add_parser("fetch", help="download the product's files into the cache")
     add_portal_arguments(fetch)
+    add_synthesize_command(commands)
 
-    generate = commands.add_parser("generate", help="regenerate the repository's generated files")
-    generate.add_argument(
+    regenerate = commands.add_parser(
+        REGENERATE,
+        help="rewrite the repository's generated files (README blocks, datapackage.json)",
+    )
+    regenerate.add_argument(
         "--check", action="store_true", help="only check they are fresh (exit 1 if not)"
     )
 
@@ -216,6 +259,7 @@ def fetch_files(
 
 def resolve(args: argparse.Namespace, progress: RowProgress):
     """The table sources named by ``--source`` (fetching first for ``odp``)."""
+    from ptoffact_build.read.access import check_readable, source_access
     from ptoffact_build.read.sources import resolve_sources
 
     spec = list(args.source)
@@ -224,20 +268,26 @@ def resolve(args: argparse.Namespace, progress: RowProgress):
         if len(spec) > 1:
             raise UsageError("--source odp cannot be combined with other sources")
         spec, facts = fetch_files(args, progress)
-    return resolve_sources(spec), facts
+    with source_access():
+        sources = resolve_sources(spec)
+    check_readable(sources)
+    return sources, facts
 
 
 def run_build(args: argparse.Namespace) -> int:
     from ptoffact_build.publish.hub import check_repo_id
-    from ptoffact_build.release import ShardOptions, build_release
-    from ptoffact_build.write.outpath import check_out, check_report, source_roots
+    from ptoffact_build.read.access import source_access
+    from ptoffact_build.release import ShardOptions, build_release, output_files
+    from ptoffact_build.write.outpath import check_out, check_output_files, source_roots
 
+    check_sizes(args)
     named = [s for s in args.source if s != ODP]
     repo = None if args.repo is None else check_repo_id(args.repo)
-    roots = source_roots(named, [Path(s) for s in named if Path(s).is_file()])
+    with source_access():
+        roots = source_roots(named, [Path(s) for s in named if Path(s).is_file()])
     out = check_out(args.out, roots)  # before fetching or reading anything
-    check_report(args.report, out, roots)
-    check_findings(args.findings, out, roots)
+    check_output_files(output_files(out, args.report, args.findings), out, roots)
+    check_findings(args.findings)
     progress = progress_for(args)
     sources, facts = resolve(args, progress)
     options = ShardOptions(shard_bytes=args.shard_mb * MB, row_group_bytes=args.row_group_mb * MB)
@@ -266,16 +316,16 @@ def run_validate(args: argparse.Namespace) -> int:
     from ptoffact_build.describe.report import report_json, source_records
     from ptoffact_build.jsonfile import write_json
     from ptoffact_build.pipeline import run_tables
-    from ptoffact_build.write.outpath import check_report, source_roots
+    from ptoffact_build.write.outpath import check_output_files, source_roots
 
-    check_report(args.report)
+    check_sizes(args)
+    outputs = {"--report": args.report, "--findings": args.findings}
+    check_output_files(outputs)
     check_findings(args.findings)
     progress = progress_for(args)
     sources, facts = resolve(args, progress)
     files = [s.path for found in sources.values() for s in found]
-    roots = source_roots([s for s in args.source if s != ODP], files)
-    check_report(args.report, None, roots)
-    check_findings(args.findings, None, roots)
+    check_output_files(outputs, None, source_roots([s for s in args.source if s != ODP], files))
     use_lean_allocators()
     result = run_tables(
         sources,
@@ -295,14 +345,13 @@ def run_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def check_findings(path: Path | None, out: Path | None = None, roots: Sequence[Path] = ()) -> None:
-    """A usage error, before any work, unless ``--findings`` names a file that can be written."""
+def check_findings(path: Path | None) -> None:
+    """A usage error, before any work, unless ``--findings`` names a CSV or JSON Lines file
+    (where it may be written is checked with the other output files)."""
     from ptoffact_build.check.findings import findings_format
-    from ptoffact_build.write.outpath import check_report
 
     if path is not None:
         findings_format(Path(path))
-        check_report(path, out, roots, option="--findings")
 
 
 def run_fetch(args: argparse.Namespace) -> int:
@@ -312,13 +361,13 @@ def run_fetch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run_generate(args: argparse.Namespace) -> int:
+def run_regenerate_files(args: argparse.Namespace) -> int:
     from ptoffact_build.devtools.generate import stale_files, write_generated
 
     if args.check:
         stale = stale_files()
         for path in stale:
-            print(f"stale: {path} (run `ptoffact generate`)", file=sys.stderr)
+            print(f"stale: {path} (run `ptoffact {REGENERATE}`)", file=sys.stderr)
         return EXIT_INVALID if stale else EXIT_OK
     for path in write_generated():
         print(f"wrote {path}")
@@ -327,10 +376,14 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_load(args: argparse.Namespace) -> int:
     from ptoffact import load_release
+    from ptoffact_build.progress import library_bars_on_terminal_only
+    from ptoffact_build.release_folder import open_release
 
-    if not (args.release / "README.md").is_file():
-        raise UsageError(f"{args.release}: not a release folder (run `ptoffact build` first)")
-    for table, dataset in load_release(args.release).items():
+    with open_release(args.release) as folder:
+        tables = folder.contents().tables  # NotARelease (exit 2) for any other folder
+    with library_bars_on_terminal_only():
+        loaded = load_release(args.release, tables)
+    for table, dataset in loaded.items():
         print(
             f"{table}: {dataset.num_rows:,} rows; first row: {json.dumps(dataset[0], default=str)}"
         )
@@ -350,7 +403,8 @@ COMMANDS = {
     "describe": run_describe,
     "validate": run_validate,
     "fetch": run_fetch,
-    "generate": run_generate,
+    "synthesize": run_synthesize,
+    REGENERATE: run_regenerate_files,
     "load": run_load,
     "publish": run_publish,
     "verify": run_verify,
@@ -379,7 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; expected failures print one line and return their exit code."""
     from ptoffact_build.pools import worker_pools
 
-    args = parser().parse_args(argv)
+    args = parser().parse_args(renamed(sys.argv[1:] if argv is None else list(argv)))
     try:
         with bars_ended(), sigterm_as_interrupt(), worker_pools():
             return COMMANDS[args.command](args)
@@ -403,6 +457,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except Exception as error:  # a bug: one line, the traceback in a file
         return report_bug(error, args)
+
+
+def renamed(argv: list[str]) -> list[str]:
+    """``argv`` with a former command name replaced by today's (and a note saying so)."""
+    if argv and argv[0] in OLD_NAMES:
+        new = OLD_NAMES[argv[0]]
+        print(f"ptoffact: `{argv[0]}` is now called `{new}`; running that", file=sys.stderr)
+        return [new, *argv[1:]]
+    return argv
 
 
 def quiet_stdout() -> None:

@@ -29,10 +29,6 @@ class UsageError(PtoffactError):
     exit_code = EXIT_USAGE
 
 
-class NotARelease(PtoffactError):
-    """The folder is not a release (or its records cannot be read)."""
-
-
 class SourceError(PtoffactError):
     """A source that cannot be read: missing, corrupt, not an archive."""
 

@@ -16,5 +16,7 @@ def json_text(data: Any) -> str:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write ``data`` to ``path`` (making its folder if needed)."""
+    """Write ``data`` to ``path`` whole or not at all (making its folder if needed): into a
+    new file beside it, renamed over ``path``, so that whatever now sits there (a symbolic
+    link, a FIFO) is replaced, never followed or waited on."""
     replace_text(path, json_text(data))

@@ -9,10 +9,10 @@ without following a final symlink and without waiting (``O_NONBLOCK``), then ref
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
 
 KINDS = {
     stat.S_IFIFO: "a FIFO",
@@ -41,7 +41,7 @@ def kind_of(mode: int) -> str:
     return KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
-def open_own_file(path: str | Path, dir_fd: int | None = None) -> BinaryIO:
+def open_own_file(path: str | Path, dir_fd: int | None = None) -> io.BufferedReader:
     """``path`` (relative to ``dir_fd`` if given) opened for reading in binary mode.
 
     NotRegularFile unless it is a regular file (a final symlink is not followed); OSError when
@@ -59,7 +59,7 @@ def open_own_file(path: str | Path, dir_fd: int | None = None) -> BinaryIO:
         if not stat.S_ISREG(mode):
             raise NotRegularFile(f"{path}: {kind_of(mode)}, not a regular file")
         os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
+        return io.open(fd, "rb")  # noqa: UP020 (an fd, typed as BufferedReader)
     except BaseException:
         os.close(fd)
         raise

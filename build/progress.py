@@ -64,6 +64,38 @@ def terminal_size(stream: TextIO | None) -> os.terminal_size:
     return size if size.columns > 0 and size.lines > 0 else FALLBACK_SIZE
 
 
+LIBRARY_BAR_SWITCHES = {
+    "datasets": "HF_DATASETS_DISABLE_PROGRESS_BARS",
+    "huggingface_hub": "HF_HUB_DISABLE_PROGRESS_BARS",
+}
+"""Each library whose tqdm bars :func:`library_bars_on_terminal_only` controls, and the
+environment variable by which a user decides for it (which then wins)."""
+
+
+@contextmanager
+def library_bars_on_terminal_only(stream: TextIO | None = None) -> Iterator[None]:
+    """Within this block, the progress bars of ``datasets`` and ``huggingface_hub`` are drawn
+    only when ``stream`` (stderr by default) is a terminal: a log or a pipe gets none of their
+    carriage-return redraws. A library whose switch (:data:`LIBRARY_BAR_SWITCHES`) is set in
+    the environment is left as the user set it; the previous state is restored on leaving."""
+    import datasets
+    import huggingface_hub.utils as hub
+
+    libraries = {"datasets": datasets, "huggingface_hub": hub}
+    turned_off = []
+    if not is_terminal(stream if stream is not None else sys.stderr):
+        for name, switch in LIBRARY_BAR_SWITCHES.items():
+            library = libraries[name]
+            if switch not in os.environ and not library.are_progress_bars_disabled():
+                library.disable_progress_bars()
+                turned_off.append(library.enable_progress_bars)
+    try:
+        yield
+    finally:
+        for enable in turned_off:
+            enable()
+
+
 class _Bar(tqdm):
     """A tqdm bar without tqdm's monitor thread (our bars are redrawn on every update)."""
 

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from ptoffact_build.allocators import use_lean_allocators
 from ptoffact_build.buildid import build_id, parquet_metadata
-from ptoffact_build.describe.datapackage import release_datapackage
-from ptoffact_build.describe.documents import REPORT_NAME, measure_and_draw, write_documents
+from ptoffact_build.describe.documents import REPORT_NAME, ReleaseDocuments, measure_and_draw
 from ptoffact_build.describe.record import ReleaseRecord
 from ptoffact_build.describe.report import SourceRecord, report_json, source_records
 from ptoffact_build.errors import DataInvalid
@@ -21,10 +20,13 @@ from ptoffact_build.progress import RowProgress
 from ptoffact_build.read.csv_reader import DEFAULT_CHUNK_BYTES
 from ptoffact_build.read.sources import SourceFile
 from ptoffact_build.schema import TABLES
-from ptoffact_build.write.outpath import check_out, check_report, nearest_existing, source_roots
+from ptoffact_build.write.outpath import (
+    check_out,
+    check_output_files,
+    nearest_existing,
+    source_roots,
+)
 from ptoffact_build.write.scratch import (
-    RELEASE_MARK,
-    SCRATCH_MARK,
     clean_stale_scratch,
     make_scratch,
     recover_swap,
@@ -32,21 +34,21 @@ from ptoffact_build.write.scratch import (
     swap_into_place,
 )
 from ptoffact_build.write.sink import AHEAD_RUNS, SPILL, ReleaseSink, ShardOptions, TableFiles
-from ptoffact_build.write.sums import SUMS, write_sums
 from ptoffact_build.write.zip_copy import copyable_member
 
-
-def release_entries(root: Path) -> list[str]:
-    """What the release folder holds at its top: the marker that a later build may replace
-    it (see :mod:`.write.scratch`), and may delete nothing else. SHA256SUMS is written after
-    the marker, so it is listed before it exists."""
-    names = {e.name for e in root.iterdir()} - {SCRATCH_MARK, SPILL}
-    return sorted(names | {RELEASE_MARK, SUMS})
+DEFAULT_REPORT = "--report (by default beside --out)"
 
 
 def failed_report_path(out: Path) -> Path:
     """Where a failed build leaves its report: beside the release, never inside it."""
     return out.parent / f"{out.name}.{REPORT_NAME}"
+
+
+def output_files(out: Path, report: Path | None, findings: Path | None) -> dict[str, Path | None]:
+    """The files a build may write besides the release, by the option that names them: the
+    report (``--report``, else the default place of a failed build's) and the findings."""
+    report_option = "--report" if report is not None else DEFAULT_REPORT
+    return {report_option: report or failed_report_path(out), "--findings": findings}
 
 
 def build_release(
@@ -75,7 +77,7 @@ def build_release(
     use_lean_allocators(map_large_blocks=True)
     roots = source_roots(source_spec, [s.path for files in sources.values() for s in files])
     out = check_out(out, roots)
-    check_report(report_path, out, roots)
+    check_output_files(output_files(out, report_path, findings), out, roots)
     progress = progress or RowProgress.quiet()
     home = nearest_existing(out.parent)
     clean_stale_scratch(home)
@@ -95,7 +97,7 @@ def build_release(
             # the last table is written once everything is read: its sort may run ahead
             sinks[TABLES[-1]].ahead_runs = AHEAD_RUNS
             for sink in sinks.values():
-                sink.parquet.key_value = parquet_metadata(build)
+                sink.parquet.key_value = parquet_metadata()
             result = run_tables(
                 sources,
                 policy=policy,
@@ -129,11 +131,12 @@ def finish_release(
     build: str = "",
     repo: str | None = None,
 ) -> None:
-    """Write the tables, describe them (figures, report, card, datapackage) and write
-    SHA256SUMS (last: it covers every other file); put the release in place."""
+    """Write the tables, describe them (the figures, the report, the card, the datapackage,
+    croissant.json and SHA256SUMS, last: it covers every other file); put the release in
+    place."""
     closed = close_tables(sinks, result, progress)
     remove_scratch_files(work / SPILL)
-    progress.note("describing the release: its statistics, figures, card and datapackage")
+    progress.note("describing the release: statistics, figures, card and metadata")
     shards = {t: [s.path for s in closed[t].shards] for t in TABLES}
     with result.watch.stage("describe: measure the shards, draw the figures"):
         facts, plots = measure_and_draw(work, shards)
@@ -142,13 +145,10 @@ def finish_release(
     year = datetime.now(UTC).year
     record = ReleaseRecord(build, result.policy, tuple(records), files, quarantined, year)
     report = report_json(result, records, facts)  # its timings end here
-    write_documents(work, facts, record, report, plots, repo)
     if report_path is not None:
         write_json(report_path, report)
-    # the marker: its list of the folder's entries (SHA256SUMS too) marks it as a release
-    package = release_datapackage(record, facts, release_entries(work))
-    write_json(work / RELEASE_MARK, package)
-    write_sums(work, skip=[SCRATCH_MARK])  # the marker goes when the release is put in place
+    own_report = report_json(result, records, facts, timings=False)
+    ReleaseDocuments(work, facts, record, own_report, plots, repo).write()
     swap_into_place(work, out)
 
 

@@ -1,24 +1,29 @@
-"""Replacing a file whole: write a temporary file beside it, then rename it over the old one.
+"""Replacing a file whole: write a new file beside it, then rename it over the old one.
 
-A reader (or a crash) sees the old file or the new one, never a part of either. The
-temporary file is hidden (``.<name>.<pid>.tmp``) and removed if writing fails.
+A reader (or a crash) sees the old file or the new one, never a part of either; whatever sat
+at the path (a symbolic link, a FIFO) is replaced, never followed or waited on. The new file
+(``.ptoffact-<pid>-<random>.tmp``, created exclusively) is removed if writing fails.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 
 def replace_bytes(path: Path, data: bytes) -> None:
     """Make ``path`` hold ``data`` (its folder is made if needed)."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = path.parent / f".ptoffact-{os.getpid()}-{secrets.token_hex(4)}.tmp"
     try:
-        temporary.write_bytes(data)
+        with open(temporary, "xb") as stream:
+            stream.write(data)
         os.replace(temporary, path)
-    finally:
+    except BaseException:
         temporary.unlink(missing_ok=True)
+        raise
 
 
 def replace_text(path: Path, text: str) -> None:

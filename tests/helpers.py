@@ -127,11 +127,38 @@ NO_FIGURE_DATA = {
 }  # figure_data of a build with nothing to draw
 
 
-def change_office_actions(release: Path, dropped: int = 10) -> None:
-    """Change a release's rows as a user might, and re-record them: flip ``rejection_101``
-    of every third office action, drop the last ``dropped`` (their rejections then find no
-    action), and record the new shard's size, sha256 and rows in datapackage.json."""
+def rerecord(release: Path) -> None:
+    """Record a release's files as they now are, as a build would have: its datapackage lists
+    the files present, its resources give their sizes and sha256, SHA256SUMS lists the rest."""
     import hashlib
+    import json
+
+    def digest(name: str) -> str:
+        return hashlib.sha256((release / name).read_bytes()).hexdigest()
+
+    package_path = release / "datapackage.json"
+    package = json.loads(package_path.read_text(encoding="utf-8"))
+    present = sorted(
+        p.relative_to(release).as_posix()
+        for p in release.rglob("*")
+        if p.is_file() and not p.relative_to(release).parts[0].startswith(".")
+    )
+    package["ptoffact"]["files"] = sorted({*present, "SHA256SUMS", "datapackage.json"})
+    for resource in package["resources"]:
+        held = resource["quarantined"]
+        for entry in [resource, *resource["parquet"], *([held] if held.get("path") else [])]:
+            entry["bytes"] = (release / entry["path"]).stat().st_size
+            entry["hash"] = f"sha256:{digest(entry['path'])}"
+    package_path.write_text(json.dumps(package, indent=2) + "\n", encoding="utf-8")
+    lines = [f"{digest(name)}  {name}\n" for name in package["ptoffact"]["files"]]
+    sums = "".join(line for line in lines if not line.endswith("  SHA256SUMS\n"))
+    (release / "SHA256SUMS").write_text(sums, encoding="utf-8")
+
+
+def change_office_actions(release: Path, dropped: int = 10) -> None:
+    """Change a release's rows as a user might, and re-record them (:func:`rerecord`): flip
+    ``rejection_101`` of every third office action, drop the last ``dropped`` (their
+    rejections then find no action), and record the new shard's rows too."""
     import json
 
     import pyarrow as pa
@@ -144,17 +171,14 @@ def change_office_actions(release: Path, dropped: int = 10) -> None:
     flipped = [i % 3 == 0 for i in range(table.num_rows)]
     column = table.column("rejection_101")
     changed = pc.if_else(pa.array(flipped), pc.invert(column), column)
-    table = table.set_column(
-        table.schema.get_field_index("rejection_101"), "rejection_101", changed
-    )
-    table = table.slice(0, table.num_rows - dropped)
+    at = table.schema.get_field_index("rejection_101")
+    table = table.set_column(at, "rejection_101", changed).slice(0, table.num_rows - dropped)
     sorting = original.metadata.row_group(0).sorting_columns
     pq.write_table(table, shard, compression="zstd", sorting_columns=sorting)
     package_path = release / "datapackage.json"
     package = json.loads(package_path.read_text(encoding="utf-8"))
     (resource,) = [r for r in package["resources"] if r["name"] == "office_actions"]
     (entry,) = resource["parquet"]
-    data = shard.read_bytes()
-    entry.update(bytes=len(data), hash=f"sha256:{hashlib.sha256(data).hexdigest()}")
     entry["rows"] = table.num_rows
     package_path.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n")
+    rerecord(release)

@@ -54,6 +54,7 @@ class Commit:
     files: dict[str, bytes]
     lfs: set[str]
     title: str
+    uploaded: frozenset[str] = frozenset()  # the paths the commit added or changed
 
 
 @dataclass
@@ -119,10 +120,17 @@ class FakeHub(TwoServers):
         self.failures.append((path_part, status, message))
 
     def new_commit(
-        self, repo: Repo, parent: Commit | None, files: dict[str, bytes], lfs: set[str], title: str
+        self,
+        repo: Repo,
+        parent: Commit | None,
+        files: dict[str, bytes],
+        lfs: set[str],
+        title: str,
+        uploaded: frozenset[str] = frozenset(),
     ) -> Commit:
         seed = f"{repo.repo_id}{next(self.counter)}{title}".encode()
-        commit = Commit(hashlib.sha1(seed).hexdigest(), parent and parent.sha, files, lfs, title)
+        sha = hashlib.sha1(seed).hexdigest()
+        commit = Commit(sha, parent and parent.sha, files, lfs, title, uploaded)
         repo.commits[commit.sha] = commit
         return commit
 
@@ -405,6 +413,9 @@ class _Handler(QuietHandler):
             self.error(412, "A commit has happened since. Please refresh and try again.")
             return
         files, lfs = dict(base.files), set(base.lfs)
+        uploaded = frozenset(
+            line["value"]["path"] for line in lines[1:] if line["key"] in ("file", "lfsFile")
+        )
         for line in lines[1:]:
             key, value = line["key"], line["value"]
             path = value["path"]
@@ -423,7 +434,7 @@ class _Handler(QuietHandler):
             else:
                 self.error(400, f"unsupported commit operation {key}")
                 return
-        new = self.hub.new_commit(repo, base, files, lfs, header["summary"])
+        new = self.hub.new_commit(repo, base, files, lfs, header["summary"], uploaded)
         web = f"{self.hub.api_url}/datasets/{repo.repo_id}"
         body = {"commitUrl": f"{web}/commit/{new.sha}", "commitOid": new.sha, "success": True}
         if create_pr:

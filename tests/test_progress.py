@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import pty
 import re
 import select
+import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 from ptoffact_build.progress import DownloadProgress, RowProgress
@@ -30,11 +33,16 @@ class _Terminal(io.StringIO):
         return True
 
 
-def on_terminal(command: list[str], timeout: float = 60.0) -> str:
-    """Run ``command`` with stderr on a fresh pty (no size set); what the terminal received."""
+def on_terminal(
+    command: list[str], timeout: float = 60.0, env: dict | None = None, size: bool = False
+) -> str:
+    """Run ``command`` with stderr on a fresh pty (80 x 24 with ``size``, else no size set);
+    what the terminal received."""
     master, slave = pty.openpty()
+    if size:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     process = subprocess.Popen(
-        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave, env=env
     )
     os.close(slave)
     received = bytearray()
@@ -132,7 +140,7 @@ def test_a_build_on_a_terminal_draws_one_finished_bar_per_table(tmp_path: Path):
         "office_actions: writing 1,000 rows (Parquet in key order, gzip CSV)",
         "rejections: writing 2,449 rows (Parquet in key order, gzip CSV)",
         "citations: writing 10,629 rows (Parquet in key order, gzip CSV)",
-        "writing the dataset card and datapackage.json",
+        "describing the release: statistics, figures, card and metadata",
     ]
 
 
@@ -166,3 +174,29 @@ def test_an_error_line_after_an_unfinished_bar_starts_on_a_line_of_its_own():
     shown = visible_lines(on_terminal([sys.executable, "-c", script]))
     assert len(shown) == 2 and shown[1] == "ptoffact: interrupted", shown
     assert re.fullmatch(r"citations: 1,234 rows \[.+ rows/s, 5\.0 kB\]", shown[0]), shown
+
+
+LOAD = [sys.executable, "-m", "ptoffact_build.cli", "load"]
+DATASETS_BAR = "Generating train split"
+
+
+def own_datasets_cache(tmp_path: Path) -> dict[str, str]:
+    """The environment with a fresh datasets cache, so that every split is generated anew."""
+    return {**os.environ, "HF_DATASETS_CACHE": str(tmp_path / "datasets")}
+
+
+def test_load_on_a_pipe_draws_no_library_bars(sample_release: Path, tmp_path: Path):
+    done = subprocess.run(
+        [*LOAD, str(sample_release)],
+        capture_output=True,
+        text=True,
+        env=own_datasets_cache(tmp_path),
+    )
+    assert done.returncode == 0, done.stderr
+    assert DATASETS_BAR not in done.stderr and "\r" not in done.stderr, done.stderr
+    assert [line.split(":")[0] for line in done.stdout.splitlines()] == list(TABLE_ROWS)
+
+
+def test_load_on_a_terminal_shows_the_library_bars(sample_release: Path, tmp_path: Path):
+    text = on_terminal([*LOAD, str(sample_release)], env=own_datasets_cache(tmp_path), size=True)
+    assert text.count(DATASETS_BAR) >= len(TABLE_ROWS) and "\r" in text, text

@@ -120,7 +120,8 @@ class FindingsFile:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.format = findings_format(self.path)
-        self.partial = self.path.with_name(f".{self.path.name}.part-{os.getpid()}")
+        # a name of fixed length: any name --findings takes leaves room for it
+        self.partial = self.path.with_name(f".ptoffact-findings-{os.getpid()}.part")
         try:
             self.stream = open(self.partial, "wb")  # noqa: SIM115 (closed in close())
         except OSError as exc:

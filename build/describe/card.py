@@ -12,13 +12,14 @@ from typing import Any
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from ptoffact_build.buildid import PLACEHOLDER_VERSION
 from ptoffact_build.describe.card_sections import statistics_sections
 from ptoffact_build.describe.datapackage import (
     BIBTEX_PAPER,
     PAPER_URL,
     PORTAL_PRODUCT,
     PROJECT_URL,
-    bibtex_package,
+    bibtex_release,
 )
 from ptoffact_build.describe.dictionary import data_dictionary
 from ptoffact_build.describe.facts import ReleaseFacts
@@ -68,7 +69,7 @@ def size_category(rows: int) -> str:
 def table_config(table: str, description: str | None = None) -> dict[str, Any]:
     """A table's ``configs`` entry: its Parquet shards as the train split.
 
-    ``description`` (see :func:`.record.build_description`) is a builder config parameter that
+    ``description`` (see :func:`.record.table_description`) is a builder config parameter that
     ``datasets`` reads into its cache key of a local folder, which otherwise never looks at the
     files: a release rebuilt in place with other data then loads its new rows, while the
     shards keep the Hub's names and ``hf://`` paths.
@@ -201,18 +202,20 @@ def render_card(
     record: ReleaseRecord,
     repo: str | None = None,
     plots: list[Plot] | None = None,
+    version: str = PLACEHOLDER_VERSION,
 ) -> str:
     """The complete dataset card of a release: YAML front matter, then the body.
 
     With ``repo`` (OWNER/NAME) its loading examples name that Hub repository; without, they
-    run from inside the release folder. The record's year dates the package citation.
-    ``plots`` are the figures drawn under ``images/`` (none: no Figures section).
+    run from inside the release folder. The record's year dates the release's citation,
+    which names its ``version``. ``plots`` are the figures drawn under ``images/`` (none:
+    no Figures section).
     """
     summary = BuildSummary.of(facts, record.sources)
     sizes = record.split_sizes(facts)
     front = card_data(summary.title, sizes, record.descriptions())
     yaml = front.to_yaml(original_order=YAML_ORDER)
-    body = card_body(facts, record, summary, repo, plots or [])
+    body = card_body(facts, record, summary, repo, plots or [], version)
     return str(DatasetCard(f"---\n{yaml}\n---\n{body}"))
 
 
@@ -245,9 +248,11 @@ def card_body(
     summary: BuildSummary,
     repo: str | None,
     plots: list[Plot],
+    version: str = PLACEHOLDER_VERSION,
 ) -> str:
     """The card's Markdown for people: opening, loading, counts, figures, measured sections,
-    dictionary, quirks, limitations, provenance, licence and citation."""
+    dictionary, quirks, limitations, provenance, licence and citation (naming the release's
+    ``version``)."""
     body = [
         "",
         *opening(summary),
@@ -277,12 +282,13 @@ def card_body(
         "",
         "## Citation",
         "",
-        "Please cite the USPTO working paper that describes the data, and this package:",
+        f"Please cite the USPTO working paper that describes the data, and this release "
+        f"(version `{version}`):",
         "",
         "```bibtex",
         BIBTEX_PAPER,
         "",
-        bibtex_package(record.year),
+        bibtex_release(record.year, version),
         "```",
         "",
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ptoffact_build import __version__
+from ptoffact_build.contents import files_block
 from ptoffact_build.filerecord import FileRecord
 from ptoffact_build.schema import TABLES, TableSchema, load_schema
 
@@ -58,25 +59,27 @@ BIBTEX_PAPER = """@techreport{lu2017officeactions,
 }"""
 
 
-def bibtex_package(year: int) -> str:
-    """The ``@software`` entry for this package, with its URL and the build's year."""
-    return f"""@software{{ptoffact,
-  title   = {{ptoffact: the {{USPTO}} Office Action Research Dataset, validated and typed}},
-  version = {{{__version__}}},
+def bibtex_release(year: int, version: str) -> str:
+    """The ``@misc`` entry for a release: its version (which follows its content), the
+    build's year, the project's URL and the ptoffact version that built it."""
+    return f"""@misc{{ptoffact_release,
+  title   = {{{{USPTO}} Office Action Research Dataset ({{PTOFFACT}}), validated and typed}},
+  version = {{{version}}},
   year    = {{{year}}},
   url     = {{{PROJECT_URL}}},
-  note    = {{Build pipeline and redistribution of the USPTO PTOFFACT product}}
+  note    = {{Release built by ptoffact {__version__} from the USPTO PTOFFACT product}}
 }}"""
 
 
-def package_header() -> dict[str, Any]:
-    """The metadata every ptoffact data package shares."""
+def package_header(version: str = __version__) -> dict[str, Any]:
+    """The metadata every ptoffact data package shares; ``version`` is a release's (the
+    repository's own datapackage has ptoffact's)."""
     return {
         "$schema": DATAPACKAGE_PROFILE,
         "name": "ptoffact",
         "title": TITLE,
         "description": SUMMARY,
-        "version": __version__,
+        "version": version,
         "licenses": [LICENSE],
         "keywords": ["patents", "USPTO", "office actions", "prior art", "patent examination"],
         "sources": [
@@ -114,9 +117,11 @@ def table_resource(schema: TableSchema, entry: FileRecord, **extra: Any) -> dict
     return resource
 
 
-def datapackage(resources: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+def datapackage(
+    resources: list[dict[str, Any]], version: str = __version__, **extra: Any
+) -> dict[str, Any]:
     """A whole data package descriptor."""
-    return {**package_header(), **extra, "resources": resources}
+    return {**package_header(version), **extra, "resources": resources}
 
 
 def shard_entry(shard: FileRecord) -> dict[str, Any]:
@@ -130,34 +135,35 @@ def shard_entry(shard: FileRecord) -> dict[str, Any]:
 
 
 def release_datapackage(
-    record: ReleaseRecord, facts: ReleaseFacts, entries: list[str]
+    record: ReleaseRecord, facts: ReleaseFacts, files: list[str], version: str
 ) -> dict[str, Any]:
     """A release's datapackage.json: gzip CSV resources, Parquet shards listed beside them.
 
     Its title and description are this release's (:class:`.summary.BuildSummary`): its
-    counts, and where its sources came from. ``entries`` are what the release folder holds
-    at its top (see :mod:`.write.scratch`).
+    counts, and where its sources came from. ``files`` are every file of the release (see
+    :mod:`ptoffact_build.contents`); ``version`` is the release's.
     """
     from ptoffact_build.describe.summary import BuildSummary  # it imports this module
 
     summary = BuildSummary.of(facts, record.sources)
     resources = []
     for table in TABLES:
-        files = record.files[table]
-        shards = [shard_entry(s) for s in files.shards]
+        written = record.files[table]
+        shards = [shard_entry(s) for s in written.shards]
         quarantined: dict[str, Any] = {"rows": record.quarantined[table]}
-        if files.quarantine is not None:
-            quarantined.update(path=files.quarantine.path.as_posix(), hash=files.quarantine.hash)
+        if written.quarantine is not None:
+            held = written.quarantine
+            quarantined.update(path=held.path.as_posix(), bytes=held.bytes, hash=held.hash)
         extra = {"parquet": shards, "quarantined": quarantined}
-        resources.append(table_resource(load_schema(table), files.csv, **extra))
+        resources.append(table_resource(load_schema(table), written.csv, **extra))
     block = {
         "origin": summary.origin.value,
         "sources": [s.to_json() for s in record.sources],
         "policy": record.policy,
-        "release_entries": entries,
+        "files": files_block(files),
         "build_id": record.build,
         "citation_year": record.year,
     }
     return datapackage(
-        resources, title=summary.title, description=summary.description(), ptoffact=block
+        resources, version, title=summary.title, description=summary.description(), ptoffact=block
     )

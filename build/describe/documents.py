@@ -1,28 +1,38 @@
-"""The documents the describe stage writes into a release: figures, report, card.
+"""The documents the describe stage writes into a release: figures, report, card,
+datapackage.json, croissant.json and SHA256SUMS.
 
-``build`` and ``ptoffact describe`` both write them with these functions, from what was
-measured in the release's shards (:class:`.facts.ReleaseFacts`) and what the release records
-of its build (:class:`.record.ReleaseRecord`), so the same rows give the same bytes. Each
-file is replaced whole (:mod:`ptoffact_build.replace`): a reader sees the old file or the new.
+``build`` and ``ptoffact describe`` both write them with this module, from what was measured
+in the release's shards (:class:`.facts.ReleaseFacts`) and what the release records of its
+build (:class:`.record.ReleaseRecord`), so the same rows give the same bytes. Each file is
+replaced whole (:mod:`ptoffact_build.replace`): a reader sees the old file or the new.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ptoffact_build.buildid import PLACEHOLDER_VERSION, content_version
+from ptoffact_build.contents import DATAPACKAGE
 from ptoffact_build.describe.card import render_card
+from ptoffact_build.describe.croissant import CROISSANT, release_croissant
+from ptoffact_build.describe.datapackage import release_datapackage
 from ptoffact_build.describe.facts import FigureFacts, ReleaseFacts
 from ptoffact_build.describe.figure_process import FigureProcess
 from ptoffact_build.describe.measure import measure_release
 from ptoffact_build.describe.plots import IMAGES, Plot
 from ptoffact_build.describe.record import ReleaseRecord
+from ptoffact_build.describe.report import Origin
 from ptoffact_build.describe.statistics import figure_data, per_mail_year
-from ptoffact_build.jsonfile import write_json
-from ptoffact_build.replace import replace_text, replace_with
+from ptoffact_build.hashing import file_sha256
+from ptoffact_build.jsonfile import json_text, write_json
+from ptoffact_build.replace import replace_bytes, replace_with
+from ptoffact_build.write.sums import write_sums
 
 REPORT_NAME = "validation_report.json"
 CARD_NAME = "README.md"
@@ -65,16 +75,59 @@ def place_figures(root: Path, drawing: Path, plots: list[Plot]) -> None:
         images.rmdir()
 
 
-def write_documents(
-    root: Path,
-    facts: ReleaseFacts,
-    record: ReleaseRecord,
-    report: dict[str, Any],
-    plots: list[Plot],
-    repo: str | None = None,
-) -> None:
-    """Write ``report`` and the card, which shows ``plots`` (:func:`measure_and_draw`) and
-    gives its loading examples for the Hub repository ``repo`` (or to run from inside the
-    release)."""
-    write_json(root / REPORT_NAME, report)
-    replace_text(root / CARD_NAME, render_card(facts, record, repo, plots))
+@dataclass
+class ReleaseDocuments:
+    """The documents of the release in ``root``: its ``report``, then its card,
+    datapackage.json and croissant.json, which name the release's version (a digest of every
+    file, these three taken with a placeholder version: the same rows give the same
+    release), then SHA256SUMS, which covers every other file."""
+
+    root: Path
+    facts: ReleaseFacts
+    record: ReleaseRecord
+    report: dict[str, Any]
+    plots: list[Plot]
+    repo: str | None = None
+
+    def files(self) -> list[str]:
+        """Every file of the release but SHA256SUMS, as POSIX paths inside it."""
+        drawn = [plot.path for plot in self.plots if not plot.missing]
+        return [*self.record.table_paths(), REPORT_NAME, *drawn, CARD_NAME, DATAPACKAGE, CROISSANT]
+
+    def rendered(self, version: str) -> dict[str, bytes]:
+        """The card, datapackage and croissant.json by path, naming ``version``."""
+        card = render_card(self.facts, self.record, self.repo, self.plots, version)
+        package = release_datapackage(self.record, self.facts, self.files(), version)
+        origin = Origin.of_build(self.record.sources)
+        croissant = release_croissant(package, origin, self.record.year)
+        return {
+            CARD_NAME: card.encode("utf-8"),
+            DATAPACKAGE: json_text(package).encode("utf-8"),
+            CROISSANT: json_text(croissant).encode("utf-8"),
+        }
+
+    def known_digests(self) -> dict[str, str]:
+        """The sha256 of every file but the three documents: the tables' files as recorded,
+        the report and the figures as written."""
+        digests = self.record.table_digests()
+        for name in self.files():
+            if name not in digests and name not in (CARD_NAME, DATAPACKAGE, CROISSANT):
+                digests[name] = file_sha256(self.root / name)
+        return digests
+
+    def write(self) -> dict[str, str]:
+        """Write the report, the documents with the release's version and SHA256SUMS, each
+        replaced whole; the sha256 of every file."""
+        write_json(self.root / REPORT_NAME, self.report)
+        digests = self.known_digests()
+        drafts = self.rendered(PLACEHOLDER_VERSION)
+        version = content_version(digests | {n: sha256_of(b) for n, b in drafts.items()})
+        for name, data in self.rendered(version).items():
+            replace_bytes(self.root / name, data)
+            digests[name] = sha256_of(data)
+        write_sums(self.root, digests)  # last: it covers every other file
+        return digests
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

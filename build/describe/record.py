@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ptoffact_build.buildid import data_id
+from ptoffact_build.contents import NotARelease
 from ptoffact_build.describe.facts import ReleaseFacts
 from ptoffact_build.describe.report import Origin, SourceRecord
-from ptoffact_build.errors import NotARelease
 from ptoffact_build.filerecord import FileRecord
 from ptoffact_build.schema import TABLES
 from ptoffact_build.write.sink import TableFiles
@@ -68,33 +68,45 @@ class ReleaseRecord:
             raise NotARelease(f"{where}: not a ptoffact release's record ({error!r})") from None
 
     def descriptions(self) -> dict[str, str]:
-        """Each table's config description: the build id and a digest of its Parquet bytes."""
-        return {t: build_description(self.build, data_id(self.files[t].shards)) for t in TABLES}
+        """Each table's config description: a digest of its Parquet bytes."""
+        return {t: table_description(data_id(self.files[t].shards)) for t in TABLES}
+
+    def table_records(self) -> list[FileRecord]:
+        """The tables' files: each one's shards, gzip CSV and quarantine file."""
+        return [
+            record
+            for files in self.files.values()
+            for record in [*files.shards, files.csv, *filter(None, [files.quarantine])]
+        ]
+
+    def table_paths(self) -> list[str]:
+        return [record.path.as_posix() for record in self.table_records()]
+
+    def table_digests(self) -> dict[str, str]:
+        return {record.path.as_posix(): record.sha256 for record in self.table_records()}
 
 
-def build_description(build: str, data: str) -> str:
-    """A config's description: the build id and a digest of the table's Parquet bytes."""
-    return f"ptoffact build {build}, Parquet data {data}"
+def table_description(data: str) -> str:
+    """A config's description: a digest of the table's Parquet bytes (it changes with them,
+    and only with them)."""
+    return f"ptoffact Parquet data {data}"
 
 
-def recorded(entry: dict[str, Any], size: int | None = None) -> FileRecord:
+def recorded(entry: dict[str, Any]) -> FileRecord:
     """A file as a datapackage records it: path, bytes, ``sha256:`` hash, rows."""
     algorithm, _, digest = str(entry["hash"]).partition(":")
     if algorithm != "sha256" or not digest:
         raise ValueError(f"{entry.get('path')!r} has no sha256 hash")
     rows = entry.get("rows")
     return FileRecord(
-        Path(entry["path"]),
-        int(entry["bytes"] if size is None else size),
-        digest,
-        None if rows is None else int(rows),
+        Path(entry["path"]), int(entry["bytes"]), digest, None if rows is None else int(rows)
     )
 
 
 def table_files(resource: dict[str, Any]) -> TableFiles:
-    """A table's files as its resource records them (the quarantine file has no size)."""
+    """A table's files as its resource records them."""
     held = resource.get("quarantined") or {}
-    quarantine = recorded(held, size=0) if held.get("path") else None
+    quarantine = recorded(held) if held.get("path") else None
     shards = [recorded(shard) for shard in resource["parquet"]]
     return TableFiles(shards, recorded(resource), quarantine)
 

@@ -17,6 +17,12 @@ BEGIN = "<!-- ptoffact:loading begin (ptoffact publish rewrites this section) --
 END = "<!-- ptoffact:loading end -->"
 SECTION = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.DOTALL)
 
+# Closes either set of examples: the release's Croissant metadata.
+CROISSANT_NOTE = """\
+`croissant.json` describes the tables, their keys and the data's collection and limits in
+Croissant, MLCommons' metadata for ML datasets: `mlcroissant validate --jsonld croissant.json`
+checks it."""
+
 FOLDER_EXAMPLES = """\
 From inside the release folder (`cd path/to/release` first; that path is a placeholder for
 wherever this folder is):
@@ -232,9 +238,9 @@ def recipes(repo: str | None) -> str:
 
 def loading_section(repo: str | None) -> str:
     """The whole section, between its markers: the Hub's examples for ``repo``, or the
-    folder's when there is none, then the recipes in every tool."""
+    folder's when there is none, a word on croissant.json, then the recipes in every tool."""
     examples = HUB_EXAMPLES.format(repo=repo) if repo else FOLDER_EXAMPLES
-    return f"{BEGIN}\n## Loading\n\n{examples}\n\n{recipes(repo)}\n{END}"
+    return f"{BEGIN}\n## Loading\n\n{examples}\n{CROISSANT_NOTE}\n\n{recipes(repo)}\n{END}"
 
 
 def card_for_repo(card: str, repo: str) -> str | None:

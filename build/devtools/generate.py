@@ -1,4 +1,5 @@
-"""The repository's generated files, and the check that they are fresh.
+"""The repository's generated files, and the check that they are fresh
+(``ptoffact regenerate-files [--check]``).
 
 - ``datapackage.json`` at the root describes the embedded sample with the release's schemas;
 - ``README.md`` holds the data dictionary and the command synopsis, each between two marker
@@ -20,9 +21,9 @@ from ptoffact_build.filerecord import record_of
 from ptoffact_build.jsonfile import json_text
 from ptoffact_build.schema import TABLES, load_schema
 
-BEGIN = "<!-- BEGIN GENERATED: data dictionary (ptoffact generate) -->"
+BEGIN = "<!-- BEGIN GENERATED: data dictionary (ptoffact regenerate-files) -->"
 END = "<!-- END GENERATED: data dictionary -->"
-SYNOPSIS_BEGIN = "<!-- BEGIN GENERATED: command synopsis (ptoffact generate) -->"
+SYNOPSIS_BEGIN = "<!-- BEGIN GENERATED: command synopsis (ptoffact regenerate-files) -->"
 SYNOPSIS_END = "<!-- END GENERATED: command synopsis -->"
 SYNOPSIS_WIDTH = 100
 

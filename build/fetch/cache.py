@@ -8,7 +8,6 @@ The manifest never holds the API key or a signed URL.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,10 +20,12 @@ from ptoffact_build.errors import FetchSourceError
 from ptoffact_build.fetch.listing import parse_name
 from ptoffact_build.hashing import file_sha256
 from ptoffact_build.jsonfile import write_json
+from ptoffact_build.ownfiles import OwnFileError, read_own_file
 
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 MANIFEST_VERSION = 1
+MANIFEST_LIMIT = 16 << 20  # a manifest holds a few entries of some hundred bytes each
 
 
 @dataclass
@@ -58,8 +59,8 @@ def locked(cache_dir: Path) -> Iterator[None]:
 def read_manifest(cache_dir: Path) -> dict[str, dict[str, Any]]:
     """The manifest's entries by file name; empty when there is none or it is unreadable."""
     try:
-        data = json.loads((Path(cache_dir) / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_own_file(Path(cache_dir) / MANIFEST, MANIFEST_LIMIT))
+    except (OSError, OwnFileError, ValueError):  # a FIFO there is not waited on
         return {}
     files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, dict):
@@ -69,11 +70,8 @@ def read_manifest(cache_dir: Path) -> dict[str, dict[str, Any]]:
 
 def _write_manifest(cache_dir: Path, files: dict[str, dict[str, Any]]) -> None:
     """Replace the manifest atomically (write a temporary file, then rename it)."""
-    path = Path(cache_dir) / MANIFEST
-    tmp = path.with_name(MANIFEST + ".tmp")
     body = {"version": MANIFEST_VERSION, "files": dict(sorted(files.items()))}
-    write_json(tmp, body)
-    os.replace(tmp, path)
+    write_json(Path(cache_dir) / MANIFEST, body)
 
 
 def record(cache_dir: Path, fetched: FetchedFile, fmt: str, uri: str) -> None:

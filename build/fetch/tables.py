@@ -41,6 +41,7 @@ DEFAULT_API_URL = "https://api.uspto.gov"
 KEY_ENV = "USPTO_API_KEY"
 URL_ENV = "PTOFFACT_API_URL"
 CACHE_ENV = "PTOFFACT_CACHE"
+KEY_FILE_LIMIT = 4096  # a key file holds one word of a few dozen characters
 
 NO_KEY_HELP = (
     f"No USPTO API key: set the environment variable {KEY_ENV} or pass --api-key-file FILE "
@@ -61,10 +62,20 @@ __all__ = [
 ]
 
 
-def _read_key_file(key_file: Path) -> str:
-    """The text of a key file; exit 2 when it cannot be read."""
+def read_key_file(key_file: Path, wait: bool = True) -> str:
+    """The text of a key file (a pipe too, such as ``<(pass show uspto)``), read up to
+    :data:`KEY_FILE_LIMIT` bytes; exit 2 when it cannot be read, is longer or is not UTF-8.
+    Without ``wait``, a FIFO with no writer reads as empty instead of blocking."""
+    flags = os.O_RDONLY | (0 if wait else os.O_NONBLOCK) | getattr(os, "O_CLOEXEC", 0)
     try:
-        return Path(key_file).read_text(encoding="utf-8")
+        with os.fdopen(os.open(key_file, flags), "rb") as stream:
+            data = stream.read(KEY_FILE_LIMIT + 1) or b""
+        if len(data) > KEY_FILE_LIMIT:
+            raise FetchUsageError(
+                f"the API key file {key_file} is longer than {KEY_FILE_LIMIT:,} bytes; "
+                "it must hold only the key"
+            )
+        return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or "not UTF-8 text"
         raise FetchUsageError(f"cannot read the API key file {key_file}: {reason}") from None
@@ -73,7 +84,7 @@ def _read_key_file(key_file: Path) -> str:
 def resolve_api_key(environ: Mapping[str, str], key_file: Path | None) -> str:
     """The API key from ``key_file`` if given, else ``USPTO_API_KEY``; exit 2 when none."""
     if key_file is not None:
-        text, source = _read_key_file(key_file), f"the API key file {key_file}"
+        text, source = read_key_file(key_file), f"the API key file {key_file}"
     else:
         text, source = environ.get(KEY_ENV, ""), KEY_ENV
     key = text.strip()

@@ -9,16 +9,18 @@ from typing import Any
 
 from ptoffact_build.errors import EXIT_INVALID, EXIT_OK, UsageError
 from ptoffact_build.publish.files import release_files
-from ptoffact_build.publish.verify import check_release, problems, read_datapackage, recorded_files
+from ptoffact_build.publish.verify import check_release, verify_release
+from ptoffact_build.release_folder import open_release
 
 PUBLISH_EPILOG = """\
 The token comes from HF_TOKEN or the login stored by `hf auth login`; it is never printed.
 The Hub's address comes from HF_ENDPOINT (default https://huggingface.co).
 
-Exit codes: 0 published (or already up to date); 2 bad arguments, no token, or a token the
-Hub rejects, or a tag that already names other files; 3 the release is incomplete or its files
-do not match their recorded sha256 (nothing is uploaded); 4 the Hub or the network failed
-(the one commit either landed whole or not at all)."""
+Exit codes: 0 published (or already up to date); 2 bad arguments, a folder that is not a
+release, no token, a token the Hub rejects, or a tag that already names other files; 3 the
+release is incomplete, holds other files or symbolic links, or its files do not match their
+recorded sha256 (nothing is uploaded); 4 the Hub or the network failed (the one commit either
+landed whole or not at all)."""
 
 
 def release_command(
@@ -35,10 +37,10 @@ def add_publish_command(commands: argparse._SubParsersAction) -> None:
         commands,
         "publish",
         "upload a release to a Hugging Face Hub dataset repository in one commit",
-        description="Verify a release folder (as `ptoffact verify` does), then upload all of it\n"
-        "(hidden scratch aside) to a Hugging Face Hub dataset repository in one commit,\n"
-        "and tag that commit. Unchanged files are not uploaded again; an unchanged release\n"
-        "makes no commit.",
+        description="Verify a release folder (as `ptoffact verify` does), then upload exactly the\n"
+        "files it records to a Hugging Face Hub dataset repository in one commit, and tag\n"
+        "that commit. A release holding anything else, or any symbolic link, is refused.\n"
+        "Unchanged files are not uploaded again; an unchanged release makes no commit.",
         epilog=PUBLISH_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -50,8 +52,8 @@ def add_publish_command(commands: argparse._SubParsersAction) -> None:
     )
     publish.add_argument(
         "--tag",
-        help="tag for the commit (default: the release's version in datapackage.json); a tag "
-        "that already names other files is refused",
+        help="tag for the commit (default: the release's version in datapackage.json, which "
+        "follows its content); a tag that already names other files is refused",
     )
     publish.add_argument(
         "--private", action="store_true", help="create the repository private (if it is missing)"
@@ -73,30 +75,32 @@ def add_verify_command(commands: argparse._SubParsersAction) -> None:
     release_command(
         commands,
         "verify",
-        "check a release's files against their recorded sizes and sha256",
-        description="Check every file a release records (datapackage.json and SHA256SUMS if "
-        "present). Exit 0 when all match, 1 naming each file that differs or is missing, 2 when "
-        "the folder is not a release.",
+        "check that a release folder holds exactly its files, with their recorded sha256",
+        description="Check that a release folder holds exactly the files its datapackage.json "
+        "lists: each present, a regular file (no symbolic link), with the size and sha256 that "
+        "datapackage.json and SHA256SUMS record, and nothing else (but what the Hub adds to a "
+        "downloaded copy: .gitattributes, .cache/huggingface/). Exit 0 when all match, 1 naming "
+        "each problem, 2 when the folder is not a release.",
     )
 
 
-def default_tag(release: Path) -> str:
-    """The release's version from its datapackage.json."""
-    version = read_datapackage(release).get("version")
+def default_tag(version: str, release: Path) -> str:
+    """The release's version, from its datapackage.json."""
     if not version:
         raise UsageError(f"{release / 'datapackage.json'} has no version: pass --tag")
-    return str(version)
+    return version
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    records = recorded_files(args.release)
-    found = problems(args.release, records)
-    for line in found:
-        print(f"ptoffact: {args.release / line}", file=sys.stderr)
-    if found:
-        print(f"{len(found)} of {len({r.path for r in records})} file(s) differ", file=sys.stderr)
+    verified = verify_release(args.release)
+    for line in verified.problems:
+        print(f"ptoffact: {args.release}: {line}", file=sys.stderr)
+    files = len(verified.contents.files)
+    if verified.problems:
+        found = len(verified.problems)
+        print(f"{found} problem(s) in a release of {files} file(s)", file=sys.stderr)
         return EXIT_INVALID
-    print(f"ok: {len({r.path for r in records})} file(s) match their recorded sha256")
+    print(f"ok: the release's {files} file(s) match their records, and it holds nothing else")
     return EXIT_OK
 
 
@@ -105,13 +109,14 @@ def run_publish(args: argparse.Namespace) -> int:
     from ptoffact_build.publish.hubcard import hub_files
 
     repo_id = check_repo_id(args.repo)
-    check_release(args.release)
-    files = release_files(args.release, hub_files(args.release, repo_id))
-    tag = check_tag(args.tag or default_tag(args.release))
-    if args.dry_run:
-        return dry_run(files, repo_id, tag)
-    token = resolve_token()
-    outcome = Publisher(args.release, files, repo_id, token).run(tag, args.private, args.create_pr)
+    with open_release(args.release) as folder:
+        verified = check_release(folder)
+        files = release_files(verified, hub_files(folder, repo_id))
+        tag = check_tag(args.tag or default_tag(verified.contents.version, args.release))
+        if args.dry_run:
+            return dry_run(files, repo_id, tag)
+        token = resolve_token()
+        outcome = Publisher(folder, files, repo_id, token).run(tag, args.private, args.create_pr)
     print(f"{repo_id}: {outcome.summary}")
     print(outcome.url)
     return EXIT_OK

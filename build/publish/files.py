@@ -1,4 +1,4 @@
-"""Which files of a release folder are published: all of them but hidden scratch.
+"""Which files a publish uploads: exactly the release's, as verified.
 
 A few are uploaded with other bytes than the local copy (the card written for the
 repository, see :mod:`.hubcard`): those carry their uploaded content.
@@ -6,44 +6,34 @@ repository, see :mod:`.hubcard`): those carry their uploaded content.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
-from ptoffact_build.publish.verify import ReleaseMismatch
+from ptoffact_build.publish.verify import Verified
 
 
 @dataclass(frozen=True)
 class ReleaseFile:
-    """A file to upload: its path inside the release (POSIX), its size as uploaded, and its
-    uploaded bytes when they are not the local file's."""
+    """A file to upload: its path inside the release (POSIX), its size and sha256 as
+    uploaded, and its uploaded bytes when they are not the local file's."""
 
     path: str
     size: int
+    sha256: str
     content: bytes | None = None
 
 
-def is_hidden(relative: Path) -> bool:
-    """Dotfiles and anything under a dot folder (``.spill`` scratch, editor files)."""
-    return any(part.startswith(".") for part in relative.parts)
-
-
-def release_files(release: Path, replaced: dict[str, bytes] | None = None) -> list[ReleaseFile]:
-    """Every non-hidden file of the release, sorted; a script in it is refused.
-
-    ``replaced`` gives the uploaded bytes of files that differ from the local copy.
-
-    ``datasets`` refuses a Hub repository holding a ``.py`` loading script, so a release
-    folder that contains one is not published.
-    """
+def release_files(
+    verified: Verified, replaced: dict[str, bytes] | None = None
+) -> list[ReleaseFile]:
+    """Every file of a verified release, sorted; ``replaced`` gives the uploaded bytes of files
+    that differ from the local copy."""
     found = []
-    for path in sorted(release.rglob("*")):
-        relative = path.relative_to(release)
-        if is_hidden(relative) or not path.is_file():
-            continue
-        if path.suffix == ".py":
-            raise ReleaseMismatch(f"{path}: a Python file is not part of a release; remove it")
-        name = relative.as_posix()
+    for name in verified.contents.files:
         content = (replaced or {}).get(name)
-        size = path.stat().st_size if content is None else len(content)
-        found.append(ReleaseFile(name, size, content))
+        if content is None:
+            found.append(ReleaseFile(name, verified.sizes[name], verified.digests[name]))
+        else:
+            digest = hashlib.sha256(content).hexdigest()
+            found.append(ReleaseFile(name, len(content), digest, content))
     return found

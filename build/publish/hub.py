@@ -8,16 +8,18 @@ to huggingface_hub only; every error message that leaves this module has it scru
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from typing import BinaryIO
 
+from ptoffact_build.describe.croissant import CROISSANT
 from ptoffact_build.describe.plots import PLOTS
 from ptoffact_build.errors import EXIT_HUB, PtoffactError, UsageError
-from ptoffact_build.hashing import file_sha256
 from ptoffact_build.publish.files import ReleaseFile
+from ptoffact_build.release_folder import ReleaseFolder
 
 REPO_TYPE = "dataset"
 BRANCH = "main"
@@ -26,6 +28,7 @@ OWNED_FOLDERS = ("data/", "csv/", "quarantine/")
 OWNED_FILES = (
     "README.md",
     "datapackage.json",
+    CROISSANT,
     "validation_report.json",
     "SHA256SUMS",
     *(plot.path for plot in PLOTS.values()),  # the card's figures, images/<name>.png
@@ -109,28 +112,24 @@ def describe_failure(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def git_blob_id(path: Path) -> str:
-    """The git blob id of a file, as the Hub reports it for files kept outside LFS."""
-    digest = hashlib.sha1(b"blob %d\0" % path.stat().st_size)
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
+def git_blob_id(stream: BinaryIO, size: int) -> str:
+    """The git blob id of a file's bytes, as the Hub reports it for files kept outside LFS."""
+    digest = hashlib.sha1(b"blob %d\0" % size)
+    for block in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
 
 
-def same_content(release: Path, item: ReleaseFile, remote) -> bool:
+def same_content(folder: ReleaseFolder, item: ReleaseFile, remote) -> bool:
     """Whether a file as uploaded equals a remote RepoFile (LFS sha256 or git blob id)."""
     if remote.size != item.size:
         return False
-    data = item.content
-    if data is None:
-        local = release / item.path
-        if remote.lfs is not None:
-            return remote.lfs.sha256 == file_sha256(local)
-        return remote.blob_id == git_blob_id(local)
     if remote.lfs is not None:
-        return remote.lfs.sha256 == hashlib.sha256(data).hexdigest()
-    return remote.blob_id == hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+        return remote.lfs.sha256 == item.sha256
+    if item.content is not None:
+        return remote.blob_id == git_blob_id(io.BytesIO(item.content), item.size)
+    with folder.open(item.path) as stream:
+        return remote.blob_id == git_blob_id(stream, item.size)
 
 
 @dataclass
@@ -151,13 +150,11 @@ def owned(path: str) -> bool:
     return path in OWNED_FILES or path.startswith(OWNED_FOLDERS)
 
 
-def changes_against(release: Path, files: list[ReleaseFile], remote: dict) -> Changes:
+def changes_against(folder: ReleaseFolder, files: list[ReleaseFile], remote: dict) -> Changes:
     """Release files that differ from the remote tree; remote release files now gone."""
     names = {f.path for f in files}
     additions = [
-        f.path
-        for f in files
-        if f.path not in remote or not same_content(release, f, remote[f.path])
+        f.path for f in files if f.path not in remote or not same_content(folder, f, remote[f.path])
     ]
     deletions = sorted(p for p in remote if p not in names and owned(p))
     return Changes(additions, deletions)
@@ -166,10 +163,10 @@ def changes_against(release: Path, files: list[ReleaseFile], remote: dict) -> Ch
 class Publisher:
     """One publish: a release folder, its files, and the repository it goes to."""
 
-    def __init__(self, release: Path, files: list[ReleaseFile], repo_id: str, token: str):
+    def __init__(self, folder: ReleaseFolder, files: list[ReleaseFile], repo_id: str, token: str):
         from huggingface_hub import HfApi
 
-        self.release, self.files, self.repo_id, self.token = release, files, repo_id, token
+        self.folder, self.files, self.repo_id, self.token = folder, files, repo_id, token
         self.by_path = {f.path: f for f in files}
         self.api = HfApi(token=token)
 
@@ -190,25 +187,28 @@ class Publisher:
         return heads[BRANCH], {t.name: t.target_commit for t in refs.tags}
 
     def commit(self, changes: Changes, parent: str, message: str, create_pr: bool):
+        """One commit of the changes; each local file is read through the release folder
+        held open (never through a path that a symbolic link could redirect)."""
         from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
-        operations = [
-            CommitOperationAdd(path_in_repo=p, path_or_fileobj=self.upload_source(p))
-            for p in changes.additions
-        ] + [CommitOperationDelete(path_in_repo=p) for p in changes.deletions]
-        return self.api.create_commit(
-            self.repo_id,
-            operations,
-            commit_message=message,
-            repo_type=REPO_TYPE,
-            create_pr=create_pr,
-            parent_commit=parent,
-        )
+        with ExitStack() as opened:
+            operations = [
+                CommitOperationAdd(path_in_repo=p, path_or_fileobj=self.upload_source(p, opened))
+                for p in changes.additions
+            ] + [CommitOperationDelete(path_in_repo=p) for p in changes.deletions]
+            return self.api.create_commit(
+                self.repo_id,
+                operations,
+                commit_message=message,
+                repo_type=REPO_TYPE,
+                create_pr=create_pr,
+                parent_commit=parent,
+            )
 
-    def upload_source(self, path: str) -> str | bytes:
-        """The local file's path, or the uploaded bytes of a file that differs from it."""
+    def upload_source(self, path: str, opened: ExitStack) -> BinaryIO | bytes:
+        """The local file, open, or the uploaded bytes of a file that differs from it."""
         content = self.by_path[path].content
-        return str(self.release / path) if content is None else content
+        return opened.enter_context(self.folder.open(path)) if content is None else content
 
     def tag(self, tag: str, commit: str) -> None:
         self.api.create_tag(
@@ -231,7 +231,7 @@ class Publisher:
             head, tags = self.refs()
             if tag in tags:
                 return self.already_tagged(tag, tags[tag])
-            changes = changes_against(self.release, self.files, self.remote_files(head))
+            changes = changes_against(self.folder, self.files, self.remote_files(head))
             if not changes:
                 return self.unchanged(tag, head, create_pr)
             message = f"Publish ptoffact release {tag}"
@@ -252,7 +252,7 @@ class Publisher:
 
     def already_tagged(self, tag: str, commit: str) -> Outcome:
         """A tag that exists: fine when it holds exactly this release, refused otherwise."""
-        if changes_against(self.release, self.files, self.remote_files(commit)):
+        if changes_against(self.folder, self.files, self.remote_files(commit)):
             raise UsageError(
                 f"tag {tag!r} already exists on {self.repo_id} and holds other files; "
                 "choose another --tag (nothing was uploaded)"

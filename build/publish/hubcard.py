@@ -1,29 +1,43 @@
 """The files a publish uploads with other bytes than the local release: the card for the repo.
 
 The uploaded README.md names the repository in its loading examples (``load_dataset`` with
-OWNER/NAME, ``hf://`` paths for DuckDB and Polars), whatever the local card says; when the
-release's ``SHA256SUMS`` lists README.md, the uploaded copy lists the uploaded card, so
-``sha256sum -c`` holds on the Hub too. The local folder is never modified.
+OWNER/NAME, ``hf://`` paths for DuckDB and Polars), whatever the local card says; the
+uploaded SHA256SUMS lists the uploaded card, so ``sha256sum -c`` and ``ptoffact verify`` hold
+on the Hub too. The local folder is never modified.
 """
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
+from ptoffact_build.contents import SUMS
 from ptoffact_build.describe.usage import card_for_repo
-from ptoffact_build.publish.verify import SUMS, SUMS_LINE, ReleaseMismatch
+from ptoffact_build.publish.verify import SUMS_LINE, ReleaseMismatch
+from ptoffact_build.release_folder import ReleaseFolder
 
 CARD = "README.md"
+CARD_LIMIT = 64 << 20  # far beyond any card ptoffact writes
 
 
-def hub_card(release: Path, repo_id: str) -> bytes:
+def text_of(folder: ReleaseFolder, name: str) -> str:
+    """A verified text file of the release; ReleaseMismatch when it is not UTF-8."""
+    with folder.open(name) as stream:
+        data = stream.read(CARD_LIMIT + 1)
+    try:
+        if len(data) > CARD_LIMIT:
+            raise ValueError("too large")
+        return data.decode("utf-8")
+    except (UnicodeDecodeError, ValueError) as error:
+        where = folder.path / name
+        raise ReleaseMismatch(f"{where}: not a text file ptoffact wrote ({error})") from None
+
+
+def hub_card(folder: ReleaseFolder, repo_id: str) -> bytes:
     """The release's card with its loading examples written for ``repo_id``."""
-    text = (release / CARD).read_text(encoding="utf-8")
-    card = card_for_repo(text, repo_id)
+    card = card_for_repo(text_of(folder, CARD), repo_id)
     if card is None:
         raise ReleaseMismatch(
-            f"{release / CARD}: no marked Loading section to write for {repo_id}; "
+            f"{folder.path / CARD}: no marked Loading section to write for {repo_id}; "
             "rebuild the release with this ptoffact"
         )
     return card.encode("utf-8")
@@ -42,12 +56,8 @@ def sums_for_card(sums: str, card: bytes) -> str:
     return "".join(lines)
 
 
-def hub_files(release: Path, repo_id: str) -> dict[str, bytes]:
-    """The uploaded bytes of the files that differ from the local release, by path."""
-    card = hub_card(release, repo_id)
-    replaced = {CARD: card}
-    sums = release / SUMS
-    if sums.is_file():
-        text = sums.read_text(encoding="utf-8")
-        replaced[SUMS] = sums_for_card(text, card).encode("utf-8")
-    return replaced
+def hub_files(folder: ReleaseFolder, repo_id: str) -> dict[str, bytes]:
+    """The uploaded bytes of the files that differ from the local release, by path (the
+    release was verified: SHA256SUMS lists its files, so it is small)."""
+    card = hub_card(folder, repo_id)
+    return {CARD: card, SUMS: sums_for_card(text_of(folder, SUMS), card).encode("utf-8")}

@@ -1,133 +1,236 @@
-"""Check a release's files against the sizes and sha256 digests it records.
+"""Checking that a release folder holds exactly its release (see :mod:`..contents`).
 
-A release records its files' digests in ``datapackage.json`` (each table's gzip CSV, its
-Parquet shards and its quarantine file) and, when present, in ``SHA256SUMS`` (the format
-``sha256sum -c`` reads). Every file either names is checked.
+Every file the datapackage lists must be there, a regular file inside the folder (no
+symbolic link, no FIFO or device), with the size and sha256 that the datapackage (for the
+tables' files) and SHA256SUMS (for every file but itself) record; SHA256SUMS must list exactly
+those files; and anything else in the folder is a problem that names it, except what the Hub
+adds to a downloaded copy (``.gitattributes``, ``.cache/huggingface/``).
 """
 
 from __future__ import annotations
 
-import json
+import glob
+import hashlib
+import io
+import os
 import re
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from ptoffact_build.errors import NotARelease, SourceError
-from ptoffact_build.hashing import file_sha256
+from ptoffact_build.contents import SUMS, NotARelease, ReleaseContents
+from ptoffact_build.errors import SourceError, UsageError
+from ptoffact_build.ownfiles import OwnFileError
+from ptoffact_build.release_folder import Item, ReleaseFolder, open_release, strays
 
-DATAPACKAGE = "datapackage.json"
-SUMS = "SHA256SUMS"
 SUMS_LINE = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """A file a release records: its path inside the release, sha256 and size if known."""
-
-    path: str
-    sha256: str
-    size: int | None = None
-
-
-def read_datapackage(release: Path) -> dict:
-    """The release's datapackage.json; NotARelease when missing or unreadable."""
-    path = release / DATAPACKAGE
-    if not path.is_file():
-        raise NotARelease(f"{release}: not a release folder (no {DATAPACKAGE})")
-    try:
-        package = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise NotARelease(f"{path}: unreadable ({error})") from None
-    if not isinstance(package, dict) or not isinstance(package.get("resources"), list):
-        raise NotARelease(f"{path}: not a release's datapackage (no resources)")
-    return package
-
-
-def digest_of(entry: dict, where: str) -> str:
-    value = entry.get("hash", "")
-    algorithm, _, hexdigest = str(value).partition(":")
-    if algorithm != "sha256" or not re.fullmatch(r"[0-9a-f]{64}", hexdigest):
-        raise NotARelease(f"{where}: {entry.get('path')!r} has no sha256 hash")
-    return hexdigest
-
-
-def from_datapackage(package: dict) -> list[Recorded]:
-    """Every file the datapackage records with a hash: CSVs, Parquet shards, quarantine."""
-    found = []
-    for resource in package["resources"]:
-        entries = [resource, *resource.get("parquet", [])]
-        held = resource.get("quarantined") or {}
-        if held.get("path"):
-            entries.append(held)
-        for entry in entries:
-            digest = digest_of(entry, DATAPACKAGE)
-            found.append(Recorded(entry["path"], digest, entry.get("bytes")))
-    return found
-
-
-def from_sums(path: Path) -> list[Recorded]:
-    """The entries of a ``sha256sum`` file."""
-    found = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        match = SUMS_LINE.fullmatch(line)
-        if not match:
-            raise NotARelease(f"{path}, line {number}: not '<sha256>  <file>'")
-        found.append(Recorded(match[2], match[1].lower()))
-    return found
-
-
-def recorded_files(release: Path) -> list[Recorded]:
-    """The files the release records, from datapackage.json and SHA256SUMS if present."""
-    found = from_datapackage(read_datapackage(release))
-    if (release / SUMS).is_file():
-        found += from_sums(release / SUMS)
-    for entry in found:
-        pure = PurePosixPath(entry.path)
-        if pure.is_absolute() or ".." in pure.parts:
-            raise NotARelease(f"{release}: recorded path {entry.path!r} leaves the release")
-    return found
-
-
-def problems(release: Path, records: list[Recorded]) -> list[str]:
-    """One line per recorded file that is missing or differs (the first problem found for a
-    file both records name); empty when all match."""
-    found: dict[str, str] = {}
-    digests: dict[str, str] = {}
-    for entry in records:
-        if entry.path in found:
-            continue
-        path = release / entry.path
-        if not path.is_file():
-            found[entry.path] = f"{entry.path}: missing"
-            continue
-        size = path.stat().st_size
-        if entry.size is not None and size != entry.size:
-            found[entry.path] = f"{entry.path}: {size:,} bytes, recorded {entry.size:,}"
-            continue
-        if entry.path not in digests:
-            digests[entry.path] = file_sha256(path)
-        if digests[entry.path] != entry.sha256:
-            found[entry.path] = (
-                f"{entry.path}: sha256 {digests[entry.path]} differs from the recorded one"
-            )
-    return list(found.values())
+LINE_LIMIT = 8192  # bytes of one SHA256SUMS line: a digest and a path
+ATTEMPTS = 5  # reads of a release that a build keeps replacing before giving up
+SWAP_WAIT = 0.05  # seconds to wait for a swap between its two renames
+SHOWN = 20  # lines of a SHA256SUMS that names no file of the release, shown one by one
 
 
 class ReleaseMismatch(SourceError):
-    """A release that is incomplete or whose files differ from their records (exit 3)."""
+    """A release that is incomplete, holds other files, or whose files differ from their
+    records: refused for publishing (exit 3)."""
 
 
-def check_release(release: Path) -> int:
-    """Verify for publishing: the number of files checked, or ReleaseMismatch naming them."""
+class ReleaseBusy(UsageError):
+    """A release that a build replaced again and again while it was read (exit 2)."""
+
+
+@dataclass
+class Verified:
+    """What a check of a release found: one line per problem, and the sha256 and size of
+    each of its files that could be read."""
+
+    contents: ReleaseContents
+    problems: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def stray_problem(folder: ReleaseFolder, item: Item, listed: bool) -> str:
+    """One line for something in the folder that does not belong to the release."""
+    if item.kind == "a symbolic link":
+        target = link_target(folder, item.path)
+        return f"{item.path}: a symbolic link (to {target}); a release holds no links"
+    if item.kind.startswith("a folder that"):
+        return f"{item.path}: {item.kind}"
+    if item.kind not in ("file", "folder"):
+        return f"{item.path}: {item.kind}, not a regular file"
+    if listed:
+        return f"{item.path}: a folder where the release has a file"
+    what = "a folder" if item.kind == "folder" else "a file"
+    return f"{item.path}: {what} not in the release (datapackage.json does not list it)"
+
+
+def link_target(folder: ReleaseFolder, relative: str) -> str:
+    parent, _, name = relative.rpartition("/")
     try:
-        records = recorded_files(release)
-    except NotARelease as error:
-        raise ReleaseMismatch(str(error)) from None
-    found = problems(release, records)
-    if not (release / "README.md").is_file():
-        found.insert(0, "README.md: missing")
-    if found:
-        raise ReleaseMismatch(f"{release}: release does not match its records: {'; '.join(found)}")
-    return len({entry.path for entry in records})
+        with folder.folder_fd(parent) as fd:
+            return os.readlink(name, dir_fd=fd)
+    except OSError:
+        return "?"
+
+
+def file_digest(stream: io.BufferedReader) -> tuple[int, str]:
+    """The size and sha256 of an open file."""
+    size = os.fstat(stream.fileno()).st_size
+    return size, hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def sums_lines(stream: io.BufferedReader) -> Iterator[tuple[int, str | None, str]]:
+    """The lines of a SHA256SUMS, one at a time: (number, digest or None, path or a reason)."""
+    for number, line in enumerate(iter(lambda: stream.readline(LINE_LIMIT), b""), 1):
+        if not line.endswith(b"\n") and len(line) == LINE_LIMIT:
+            while (rest := stream.readline(LINE_LIMIT)) and not rest.endswith(b"\n"):
+                pass
+            yield number, None, "longer than any line ptoffact writes"
+            continue
+        try:
+            text = line.decode("utf-8").rstrip("\n")
+        except UnicodeDecodeError:
+            yield number, None, "not UTF-8 text"
+            continue
+        if text.strip():
+            match = SUMS_LINE.fullmatch(text)
+            yield (
+                (number, None, "not '<sha256>  <file>'")
+                if match is None
+                else (
+                    number,
+                    match[1].lower(),
+                    match[2],
+                )
+            )
+
+
+def read_sums(folder: ReleaseFolder, verified: Verified) -> dict[str, str]:
+    """The digests SHA256SUMS gives, by path, read line by line; its faults go to
+    ``verified.problems`` (lines naming no file of the release: the first few, then a count)."""
+    files = set(verified.contents.files)
+    digests: dict[str, str] = {}
+    unknown = 0
+    try:
+        with folder.open(SUMS) as stream:
+            for number, digest, text in sums_lines(stream):
+                if digest is None:
+                    verified.problems.append(f"{SUMS}: line {number}: {text}")
+                elif text not in files or text == SUMS:
+                    unknown += 1
+                    if unknown <= SHOWN:
+                        verified.problems.append(
+                            f"{SUMS}: line {number} names {text!r}, not a file of the release"
+                        )
+                elif text in digests:
+                    verified.problems.append(f"{SUMS}: line {number} lists {text} a second time")
+                else:
+                    digests[text] = digest
+    except (OSError, OwnFileError):
+        return digests  # the file itself is reported as missing or not a regular file
+    if unknown > SHOWN:
+        verified.problems.append(f"{SUMS}: {unknown - SHOWN:,} more such lines")
+    return digests
+
+
+def check_file(folder: ReleaseFolder, name: str, sums: dict[str, str], verified: Verified) -> None:
+    """A file of the release against its records: the datapackage's size and sha256 for a
+    table's file, SHA256SUMS's sha256 for every file but SHA256SUMS (one problem at most)."""
+    try:
+        with folder.open(name) as stream:
+            size, digest = file_digest(stream)
+    except FileNotFoundError:
+        verified.problems.append(f"{name}: missing")
+        return
+    except (OSError, OwnFileError) as error:
+        verified.problems.append(f"{name}: cannot be read ({error})")
+        return
+    verified.digests[name], verified.sizes[name] = digest, size
+    recorded = verified.contents.recorded.get(name)
+    if recorded is not None and recorded.size is not None and size != recorded.size:
+        verified.problems.append(f"{name}: {size:,} bytes, recorded {recorded.size:,}")
+    elif recorded is not None and digest != recorded.sha256:
+        verified.problems.append(f"{name}: sha256 {digest} differs from datapackage.json's")
+    elif name == SUMS:
+        return
+    elif name not in sums:
+        verified.problems.append(f"{name}: not listed in {SUMS}")
+    elif sums[name] != digest:
+        verified.problems.append(f"{name}: sha256 {digest} differs from {SUMS}'s")
+
+
+def verify_folder(folder: ReleaseFolder) -> Verified:
+    """Every problem of an opened release folder (see the module's docstring)."""
+    verified = Verified(folder.contents())
+    items = folder.items()
+    kinds = {item.path: item.kind for item in items}
+    files = set(verified.contents.files)
+    for item in strays(verified.contents, items):
+        verified.problems.append(stray_problem(folder, item, item.path in files))
+    sums = read_sums(folder, verified)
+    for name in verified.contents.files:
+        if name not in kinds:
+            verified.problems.append(f"{name}: missing")
+        elif kinds[name] == "file":  # the others were reported as strays
+            check_file(folder, name, sums, verified)
+    return verified
+
+
+def verify_release(path: Path) -> Verified:
+    """Check a release folder. When a build replaces it meanwhile (problems or an unreadable
+    datapackage while the path came to name another folder, or no folder between the two
+    renames of a swap), the new one is checked."""
+    for _ in range(ATTEMPTS):
+        try:
+            verified = verify_once(path)
+        except NotARelease:
+            if not being_swapped(path):
+                raise
+            time.sleep(SWAP_WAIT)
+            continue
+        if verified is not None:
+            return verified
+    raise ReleaseBusy(f"{path}: a build is replacing this release; verify it once it is done")
+
+
+def verify_once(path: Path) -> Verified | None:
+    """The check of the folder at ``path``; None when it was replaced while read and found
+    wanting (the new folder is to be checked)."""
+    with open_release(path) as folder:
+        try:
+            verified = verify_folder(folder)
+        except NotARelease:
+            if not folder.replaced():
+                raise
+            return None
+        return verified if verified.ok or not folder.replaced() else None
+
+
+def being_swapped(path: Path) -> bool:
+    """Whether nothing is at ``path`` while a set-aside release waits beside it (a build
+    between the two renames of its swap, where one atomic exchange is not available)."""
+    if path.exists() or path.is_symlink() or not path.parent.is_dir():
+        return False
+    return any(path.parent.glob(f".{glob.escape(path.name)}.old-*"))
+
+
+def check_release(folder: ReleaseFolder) -> Verified:
+    """Verify for publishing: the Verified release, or ReleaseMismatch naming each problem
+    (NotARelease for a folder that is not a release)."""
+    verified = verify_folder(folder)
+    scripts = [name for name in verified.contents.files if name.endswith(".py")]
+    verified.problems += [f"{name}: a Python file is not part of a release" for name in scripts]
+    if not verified.ok:
+        shown = "; ".join(verified.problems[:5])
+        more = f"; and {len(verified.problems) - 5} more" if len(verified.problems) > 5 else ""
+        raise ReleaseMismatch(
+            f"{folder.path}: the release does not hold exactly what it records ({shown}{more}); "
+            "nothing was uploaded"
+        )
+    return verified

@@ -4,59 +4,64 @@ A scratch folder is named ``.<stem>.building-<pid>-<random>`` and holds a marker
 (:data:`SCRATCH_MARK`: the owner's PID and host) written first and removed last, so a folder
 is only ever removed when it is provably ours and its process is gone.
 
-The swap renames the old release to ``.<name>.old-<pid>``, then the new one to ``<name>``.
-A run killed between the two renames leaves no folder at ``<name>``: the next build puts
-the old release back (:func:`recover_swap`); one killed after both removes the old copy.
+Putting a release in place over an earlier one (:func:`swap_into_place`): on Linux the two
+folders are exchanged in one atomic step (``renameat2`` with ``RENAME_EXCHANGE``), so
+``<name>`` always holds a complete release, the old one or the new; the old one, now at the
+scratch folder's name and with no marker, is then removed, and a run killed before that is
+cleaned up by the next build like any stale scratch folder. Where the exchange is not
+available (another system, an old libc, a file system that refuses it) the old release is
+renamed to ``.<name>.old-<pid>``, then the new one to ``<name>``: a run killed between the
+two renames leaves no folder at ``<name>``, and the next build puts the old release back
+(:func:`recover_swap`); one killed after both removes the old copy.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
+import functools
 import json
 import os
 import re
 import secrets
 import shutil
 import socket
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from ptoffact_build.contents import DATAPACKAGE, NotARelease
 from ptoffact_build.errors import UsageError
 from ptoffact_build.jsonfile import write_json
+from ptoffact_build.ownfiles import OwnFileError, read_own_file
+from ptoffact_build.release_folder import foreign_items
 
 SCRATCH_MARK = ".ptoffact-scratch"
-RELEASE_MARK = "datapackage.json"  # removed last, so a half-removed release is still known
+RELEASE_MARK = DATAPACKAGE  # removed last, so a half-removed release is still known
 BUILDING = re.compile(r"^\..+\.building-(?P<pid>\d+)-[^/]*$")
-# what releases written before the datapackage listed their entries may hold
-LEGACY_ENTRIES = ["data", "csv", "quarantine", "README.md", "validation_report.json", ".spill"]
-
-
-def release_entries(folder: Path) -> list[str] | None:
-    """The entries a ptoffact release folder may hold, from the ``ptoffact`` block of its
-    datapackage.json; None when the folder is not a release."""
-    if folder.is_symlink() or not folder.is_dir():
-        return None
-    try:
-        package = json.loads((folder / RELEASE_MARK).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    block = package.get("ptoffact") if isinstance(package, dict) else None
-    if not isinstance(block, dict):
-        return None
-    entries = block.get("release_entries", LEGACY_ENTRIES)
-    return [*entries, RELEASE_MARK] if isinstance(entries, list) else None
+MARK_LIMIT = 4096  # a scratch marker holds a PID and a host name
+AT_FDCWD = -100  # <fcntl.h>: paths relative to the working folder
+RENAME_EXCHANGE = 2  # <linux/fs.h>
+# what renameat2 answers where the exchange is not supported: the caller renames twice instead
+NO_EXCHANGE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP}
 
 
 def is_release(folder: Path) -> bool:
-    """A folder a ptoffact build wrote, holding nothing it did not write."""
-    entries = release_entries(folder)
-    return entries is not None and all(e.name in entries for e in folder.iterdir())
+    """A folder a ptoffact build wrote, holding nothing its release does not
+    (:mod:`ptoffact_build.contents`)."""
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    try:
+        return foreign_items(folder) == []
+    except (NotARelease, OSError):
+        return False
 
 
 def foreign_entries(folder: Path) -> list[str]:
-    """The entries of a folder that a release would not hold (all of them if not one)."""
-    entries = release_entries(folder) or []
-    return sorted(e.name for e in folder.iterdir() if e.name not in entries)
+    """What a folder holds that a release would not (all its entries if it is not one)."""
+    found = foreign_items(folder)
+    return sorted(e.name for e in folder.iterdir()) if found is None else found
 
 
 def new_folder(where: Path, prefix: str) -> Path:
@@ -106,13 +111,13 @@ def stale_scratch(folder: Path) -> bool:
     if not match or folder.is_symlink() or not folder.is_dir():
         return False
     try:
-        owner = json.loads((folder / SCRATCH_MARK).read_text(encoding="utf-8"))
+        owner = json.loads(read_own_file(folder / SCRATCH_MARK, MARK_LIMIT))
         pid, host = int(owner["pid"]), owner["host"]
     except FileNotFoundError:  # killed before the marker was written or after its removal
         if any(folder.iterdir()) and not is_release(folder):
             return False
         pid, host = int(match["pid"]), socket.gethostname()
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, OwnFileError, ValueError, KeyError, TypeError):
         return False
     return host == socket.gethostname() and not pid_alive(pid)
 
@@ -120,16 +125,28 @@ def stale_scratch(folder: Path) -> bool:
 def clean_stale_scratch(where: Path) -> list[Path]:
     """Remove the scratch folders in ``where`` left by ended runs; the ones removed."""
     removed: list[Path] = []
-    if not where.is_dir():
+    try:
+        found = sorted(where.glob(".*.building-*")) if where.is_dir() else []
+    except OSError:  # a folder this user cannot look into: nothing of ours to remove there
         return removed
-    for folder in sorted(where.glob(".*.building-*")):
+    for folder in found:
         if stale_scratch(folder):
-            try:
-                remove_tree(folder, SCRATCH_MARK)
+            try:  # it may hold a release (the old one, after an exchange): its marker goes last
+                remove_tree(folder, RELEASE_MARK)
             except OSError:  # e.g. another user's: not ours to force
                 continue
             removed.append(folder)
     return removed
+
+
+def remove_own_scratch(where: Path) -> None:
+    """Remove the scratch folders of this process in ``where`` (none if it cannot be read)."""
+    try:
+        found = list(where.glob(f".*.building-{os.getpid()}-*")) if where.is_dir() else []
+    except OSError:
+        return
+    for folder in found:
+        remove_scratch(folder)
 
 
 def remove_tree(folder: Path, mark: str) -> None:
@@ -185,23 +202,62 @@ def recover_swap(out: Path) -> list[str]:
     return done
 
 
+@functools.cache
+def renameat2() -> Callable[..., int] | None:
+    """libc's ``renameat2``, or None where there is none (not Linux, glibc before 2.28)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        call = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    call.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    call.restype = ctypes.c_int
+    return call
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Exchange two existing paths in one atomic step; False, with nothing done, where the
+    system or the file system cannot (the caller then renames twice); OSError otherwise."""
+    call = renameat2()
+    if call is None:
+        return False
+    if call(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in NO_EXCHANGE:
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
 def swap_into_place(work: Path, out: Path) -> None:
     """Put the finished folder ``work`` at ``out`` (a release of ours, an empty folder or
     nothing), keeping the old release until the new one is in."""
     (work / SCRATCH_MARK).unlink()  # from here on, ``work`` is known as a release
-    old = None
     if out.is_dir() and not any(out.iterdir()):
         out.rmdir()
-    elif out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        out.rename(old)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if out.exists():
+            old = work if exchange(work, out) else rename_twice(work, out)
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            work.rename(out)
+            return
+    except OSError as error:
+        raise UsageError(f"cannot put the release in place at {out}: {error}") from None
+    with contextlib.suppress(OSError):  # the new release is in; a later build retries
+        remove_tree(old, RELEASE_MARK)
+
+
+def rename_twice(work: Path, out: Path) -> Path:
+    """Set the release at ``out`` aside, then rename ``work`` to ``out``; where the old one
+    went. A failure of the second rename puts the old one back."""
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    out.rename(old)
     try:
         work.rename(out)
-    except OSError as error:
-        if old is not None and not out.exists():
+    except OSError:
+        if not out.exists():
             old.rename(out)
-        raise UsageError(f"cannot put the release in place at {out}: {error}") from None
-    if old is not None:
-        with contextlib.suppress(OSError):  # the new release is in; a later build retries
-            remove_tree(old, RELEASE_MARK)
+        raise
+    return old

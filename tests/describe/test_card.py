@@ -31,6 +31,7 @@ from ptoffact_build.publish.hubcard import hub_files, sums_for_card
 from ptoffact_build.publish.verify import ReleaseMismatch
 from ptoffact_build.read.sources import resolve_sources, sample_dir
 from ptoffact_build.release import build_release
+from ptoffact_build.release_folder import open_release
 from ptoffact_build.schema import TABLES
 from ptoffact_build.write.parquet import ParquetShards
 from ptoffact_build.write.sink import ShardOptions
@@ -271,7 +272,8 @@ def test_build_with_a_repo_writes_the_hubs_examples(tmp_path: Path) -> None:
     assert f"FROM 'hf://datasets/{REPO}/data/rejections/*.parquet'" in text
     assert f'pl.scan_parquet("hf://datasets/{REPO}/data/office_actions/*.parquet")' in text
     assert str(tmp_path) not in text and "load_dataset(os.getcwd()" not in text
-    assert hub_files(out, REPO)["README.md"] == text.encode()  # publish uploads it as is
+    with open_release(out) as folder:
+        assert hub_files(folder, REPO)["README.md"] == text.encode()  # uploaded as it is
 
 
 def test_build_refuses_a_malformed_repo_before_reading(tmp_path: Path, capsys) -> None:
@@ -283,7 +285,8 @@ def test_build_refuses_a_malformed_repo_before_reading(tmp_path: Path, capsys) -
 
 def test_the_hub_card_names_the_repo_and_keeps_the_rest(sample_release: Path) -> None:
     local = (sample_release / "README.md").read_text(encoding="utf-8")
-    hub = hub_files(sample_release, REPO)["README.md"].decode()
+    with open_release(sample_release) as folder:
+        hub = hub_files(folder, REPO)["README.md"].decode()
     assert f'load_dataset("{REPO}", "rejections"' in hub
     assert f"hf://datasets/{REPO}/data/" in hub and "load_dataset(os.getcwd()" not in hub
     assert str(sample_release.parent) not in hub
@@ -297,13 +300,14 @@ def test_a_card_without_the_marked_section_is_not_published(sample_release, tmp_
     release.mkdir()
     (release / "README.md").write_text("---\nlicense: cc0-1.0\n---\n# an older card\n")
     assert card_for_repo((release / "README.md").read_text(), REPO) is None
-    with pytest.raises(ReleaseMismatch, match="no marked Loading section"):
-        hub_files(release, REPO)
+    with open_release(release) as folder, pytest.raises(ReleaseMismatch, match="no marked"):
+        hub_files(folder, REPO)
 
 
 def test_sha256sums_lists_the_uploaded_card(sample_release: Path, tmp_path: Path) -> None:
     """`sha256sum -c` accepts the uploaded card with the uploaded SHA256SUMS."""
-    card = hub_files(sample_release, REPO)["README.md"]
+    with open_release(sample_release) as folder:
+        card = hub_files(folder, REPO)["README.md"]
     local = hashlib.sha256((sample_release / "README.md").read_bytes()).hexdigest()
     other = hashlib.sha256(b"x").hexdigest()
     sums = f"{other}  datapackage.json\n{local}  README.md\n"
@@ -323,7 +327,9 @@ def test_the_card_has_links_limitations_and_a_dated_citation(sample_release: Pat
     limitations = body.split("## Limitations", 1)[1].split("\n## ", 1)[0]
     for flag in RELIABILITY_FLAGS:
         assert f"`{flag}`" in limitations
-    software = body.split("@software{", 1)[1].split("\n}", 1)[0]
-    assert f"url     = {{{PROJECT_URL}}}" in software
+    cited = body.split("@misc{ptoffact_release,", 1)[1].split("\n}", 1)[0]
+    assert f"url     = {{{PROJECT_URL}}}" in cited
     built = dt.datetime.fromtimestamp((sample_release / "README.md").stat().st_mtime, dt.UTC)
-    assert f"year    = {{{built.year}}}" in software
+    assert f"year    = {{{built.year}}}" in cited
+    version = json.loads((sample_release / "datapackage.json").read_text())["version"]
+    assert f"version = {{{version}}}" in cited and f"(version `{version}`)" in body

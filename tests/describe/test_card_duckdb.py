@@ -1,8 +1,9 @@
 """The one oracle of the card's numbers: what DuckDB computes from the release's Parquet
 shards. The overview, the per-year table, the join coverage and the rows the citations →
-rejections join adds, the column profile, the known quirks, and the numbers behind the
-figures (in the report). Checked on the sample, on the sample built with quarantined rows,
-and on a small source from the benchmark generator."""
+rejections join adds, the column profile, the case law, the known quirks, and the numbers
+behind the figures (in the report). Checked on the sample, on the sample built with
+quarantined rows, on a small synthetic source (ptoffact synthesize), and on the sample's
+release with rows changed after the build, then described again."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from helpers import change_office_actions, load_benchmark, sample_rows, write_rows
+from helpers import change_office_actions, sample_rows, write_rows
 from ptoffact_build.cli import main
 from ptoffact_build.describe.measure import EXACT_BELOW
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.release import build_release
+from ptoffact_build.synthetic import write_source
 
 duckdb = pytest.importorskip("duckdb")
 
@@ -49,8 +51,8 @@ def quarantined_source(folder: Path) -> Path:
 
 @pytest.fixture(scope="module", params=["sample", "quarantined", "generated", "changed"])
 def release(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A built release: of the sample, of the sample with rows quarantined, of a source the
-    benchmark generator writes; or the sample's with rows changed after the build, then
+    """A built release: of the sample, of the sample with rows quarantined, of a synthetic
+    source (ptoffact synthesize); or the sample's with rows changed after the build, then
     described again by ``ptoffact describe``."""
     if request.param == "sample":
         return request.getfixturevalue("sample_release")
@@ -69,7 +71,7 @@ def release(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         held = {t: r.rows_quarantined for t, r in result.tables.items()}
         assert all(held.values()), held  # each table lost rows, rejections by cascade
         return out
-    load_benchmark("generate").generate(source, 0.002, seed=11, quiet=True)
+    write_source(source, 0.002, seed=11)
     build_release(resolve_sources([source]), out)
     return out
 

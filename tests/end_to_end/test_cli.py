@@ -141,8 +141,41 @@ def test_not_a_zip_exits_3(tmp_path: Path, sample_csvs) -> None:
     assert main(["validate", "--quiet", "--source", *map(str, files)]) == 3
 
 
+def test_a_table_given_twice_exits_2_before_any_work(tmp_path: Path) -> None:
+    """The three zips with rejections.csv unzipped beside them: refused, naming both files,
+    with nothing written (no release, no report, no scratch folder)."""
+    import shutil
+    import zipfile
+
+    from ptoffact_build.read.sources import sample_dir
+
+    source = tmp_path / "downloads"
+    source.mkdir()
+    for table in TABLES:
+        shutil.copy(sample_dir() / f"{table}.csv.zip", source)
+    with zipfile.ZipFile(source / "rejections.csv.zip") as archive:
+        archive.extract("rejections.csv", source)
+    out = tmp_path / "out" / "rel"
+    built = run_cli("build", "--source", str(source), "--out", str(out))
+    checked = run_cli("validate", "--source", str(source), "--report", str(tmp_path / "v.json"))
+    for done in (built, checked):
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+        assert str(source / "rejections.csv.zip") in done.stderr
+        assert str(source / "rejections.csv") in done.stderr
+        assert done.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["downloads"]
+
+
 def test_generated_files_are_fresh() -> None:
+    assert main(["regenerate-files", "--check"]) == 0
+
+
+def test_the_former_name_generate_still_runs_with_a_note(capsys) -> None:
     assert main(["generate", "--check"]) == 0
+    assert "`generate` is now called `regenerate-files`" in capsys.readouterr().err
+    done = run_cli("--help")
+    assert "regenerate-files" in done.stdout and "generate," not in done.stdout
 
 
 def test_load_prints_each_table(sample_release: Path, capsys) -> None:

@@ -47,7 +47,9 @@ def run(tmp_path: Path, where: str, *argv: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PTOFFACT_CACHE": str(tmp_path / "cache"), "USPTO_API_KEY": KEY}
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     command = [sys.executable, str(driver), where, *argv]
-    return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env)
+    return subprocess.run(
+        command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300
+    )
 
 
 @pytest.mark.parametrize(
@@ -85,3 +87,17 @@ def test_a_full_disk_is_an_output_problem_not_a_bug(tmp_path: Path) -> None:
     assert lines == ["ptoffact: error: cannot write (rel/data/x.parquet): No space left on device"]
     assert not (tmp_path / "cache" / "crashes").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["driver.py"]
+
+
+@pytest.mark.parametrize("key_file", ["fifo", "endless"])
+def test_a_bug_is_reported_whatever_the_key_file_is(tmp_path: Path, key_file: str) -> None:
+    """The key is blanked from the traceback, so the key file is read again: a FIFO with no
+    writer left or a device that never ends must not hang the report or make a second bug."""
+    path = tmp_path.parent / f"{tmp_path.name}-key"
+    if key_file == "fifo":
+        os.mkfifo(path)
+    else:
+        path = Path("/dev/zero")
+    done = run(tmp_path, "check", "build", "--quiet", "--out", "rel", "--api-key-file", str(path))
+    assert done.returncode == 70, done.stderr
+    assert "RuntimeError: boom" in done.stderr and len(done.stderr.strip().splitlines()) == 1

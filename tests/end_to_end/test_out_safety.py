@@ -1,5 +1,5 @@
 """--out is replaced only when it is a ptoffact release; output problems are usage errors;
-a swap interrupted by kill -9 is finished by the next build."""
+a swap interrupted by kill -9 is finished by the next build (see also test_swap.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from helpers import sample_rows, write_rows
 from ptoffact_build.cli import main
 from ptoffact_build.read.sources import sample_dir
 
@@ -185,54 +184,6 @@ def test_report_places_are_checked_first(here: Path, capsys) -> None:
     assert "inside --out" in refused(capsys, "build", "--out", "rel", "--report", "rel/r.json")
     assert sorted(os.listdir(here)) == ["keep.txt", "notes.txt", "reports"]
     assert list((here / "reports").iterdir()) == []
-
-
-# kill -9 between the swap's two renames: the old release is already set aside as
-# .rel.old-PID, the new one is not yet in place.
-KILL_MID_SWAP = """
-import os, signal, sys
-from pathlib import Path
-original = Path.rename
-
-def rename(self, target):
-    if ".building-" in self.name:
-        os.kill(os.getpid(), signal.SIGKILL)
-    return original(self, target)
-
-Path.rename = rename
-from ptoffact_build.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
-def test_kill_between_the_swaps_renames_is_recovered(
-    here: Path, release: Path, sample_csvs
-) -> None:
-    out = copy_of(release, here / "rel")
-    before = snapshot(out)
-    driver = here.parent / "driver.py"
-    driver.write_text(KILL_MID_SWAP)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    killed = subprocess.run(
-        [sys.executable, str(driver), "build", "--quiet", "--out", "rel"],
-        cwd=here,
-        env=env,
-        capture_output=True,
-        timeout=120,
-    )
-    assert killed.returncode == -9
-    left = sorted(os.listdir(here))
-    assert "rel" not in left and any(n.startswith(".rel.old-") for n in left), left
-    # the next build (here one that fails validation, so it writes nothing) puts it back
-    rows = sample_rows("office_actions")
-    rows[5][3] = "not a date"
-    write_rows(sample_csvs["office_actions"], rows)
-    folder = str(sample_csvs["office_actions"].parent)
-    assert (
-        main(["build", "--quiet", "--source", folder, "--out", "rel", "--report", "../r.json"]) == 1
-    )
-    assert snapshot(out) == before
-    assert sorted(os.listdir(here)) == ["keep.txt", "rel"]
 
 
 def test_an_old_copy_left_after_the_swap_is_removed(here: Path, release: Path) -> None:

@@ -1,5 +1,5 @@
 """The figures are part of the release everywhere a release file must be: listed in its
-marker (a rebuild replaces a release holding them), covered by SHA256SUMS (verify and
+datapackage (a rebuild replaces a release holding them), covered by SHA256SUMS (verify and
 publish check them), identical across builds, and uploaded in the one commit of a publish."""
 
 from __future__ import annotations
@@ -12,16 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SAMPLE_FIGURES
+from helpers import SAMPLE_FIGURES, rerecord
 from hub_server import FakeHub
-from ptoffact_build.publish.verify import ReleaseMismatch, check_release
+from ptoffact_build.publish.verify import ReleaseMismatch, Verified, check_release
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.release import build_release
-from ptoffact_build.write.sums import write_sums
+from ptoffact_build.release_folder import open_release
 
 TOKEN = "hf_TESTtoken0123456789abcdefIMAGES"
 REPO = "ptoffact-org/figures"
 IMAGES = sorted(f"images/{name}.png" for name in SAMPLE_FIGURES)
+
+
+def checked(release: Path) -> Verified:
+    with open_release(release) as folder:
+        return check_release(folder)
 
 
 def images(release: Path) -> dict[str, bytes]:
@@ -33,7 +38,7 @@ def images(release: Path) -> dict[str, bytes]:
 
 def test_images_are_listed_and_checksummed(sample_release: Path) -> None:
     marker = json.loads((sample_release / "datapackage.json").read_text())
-    assert "images" in marker["ptoffact"]["release_entries"]
+    assert set(IMAGES) <= set(marker["ptoffact"]["files"])
     sums = (sample_release / "SHA256SUMS").read_text().splitlines()
     assert sorted(line.split("  ", 1)[1] for line in sums if "  images/" in line) == IMAGES
     assert list(images(sample_release)) == IMAGES
@@ -42,14 +47,14 @@ def test_images_are_listed_and_checksummed(sample_release: Path) -> None:
 def test_verify_notices_a_changed_image(sample_release: Path, tmp_path: Path) -> None:
     release = tmp_path / "release"
     shutil.copytree(sample_release, release)
-    check_release(release)
+    checked(release)
     target = release / IMAGES[0]
     target.write_bytes(target.read_bytes()[:-1] + b"\0")
     with pytest.raises(ReleaseMismatch, match=IMAGES[0]):
-        check_release(release)
+        checked(release)
     target.unlink()
     with pytest.raises(ReleaseMismatch, match=f"{IMAGES[0]}: missing"):
-        check_release(release)
+        checked(release)
 
 
 def test_a_release_with_images_is_replaced_by_the_next_build(
@@ -60,7 +65,7 @@ def test_a_release_with_images_is_replaced_by_the_next_build(
     build_release(resolve_sources(["sample"]), out)
     assert images(out) == images(sample_release)  # a second build draws the same bytes
     assert [p.name for p in tmp_path.iterdir()] == ["release"]  # no scratch, no old copy
-    check_release(out)
+    checked(out)
 
 
 def publish(hub: FakeHub, release: Path, home: Path, *args: str) -> None:
@@ -98,7 +103,7 @@ def test_publish_deletes_a_stale_figure_and_keeps_other_images(
     release = tmp_path / "release"
     shutil.copytree(sample_release, release)
     (release / IMAGES[0]).unlink()  # a release whose build could not draw this figure
-    write_sums(release)
+    rerecord(release)
     with FakeHub(token=TOKEN) as hub:
         publish(hub, sample_release, tmp_path / "hf")
         repo = hub.repos[REPO]

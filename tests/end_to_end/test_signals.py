@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import load_benchmark
 from ptoffact_build.cli import main
+from ptoffact_build.synthetic import write_source
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 60
@@ -113,7 +113,7 @@ def test_interrupt_inside_thread_start_ends_the_process(
 def big_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A synthetic source big enough to take a few seconds to build."""
     folder = tmp_path_factory.mktemp("big")
-    load_benchmark("generate").generate(folder, 0.004, seed=3, quiet=True)
+    write_source(folder, 0.004, seed=3)
     return folder
 
 

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from helpers import sample_rows, write_rows
 from ptoffact_build.schema import TABLES
 
 try:
@@ -28,7 +29,11 @@ except ImportError:
 
 TOKEN = "hf_TESTtoken0123456789abcdefSECRET"
 REPO = "ptoffact-org/ptoffact"
-VERSION_TAG = "0.1.0"
+
+
+def version_of(release: Path) -> str:
+    """The release's version, the default tag of a publish."""
+    return json.loads((release / "datapackage.json").read_text())["version"]
 
 
 def hub_env(hub: FakeHub, home: Path, token: str | None = TOKEN) -> dict[str, str]:
@@ -147,7 +152,7 @@ def test_publish_makes_one_commit_holding_every_file(published, sample_release: 
     assert any(name.startswith("data/") for name in expected)
     check_uploaded(history[0].files, sample_release)
     assert not any(".spill" in name or name.endswith(".py") for name in history[0].files)
-    assert repo.tags[VERSION_TAG] == published["head"] == history[0].sha
+    assert repo.tags[version_of(sample_release)] == published["head"] == history[0].sha
     assert f"/commit/{history[0].sha}" in first.stdout
     assert published["unchanged_release"]
 
@@ -176,26 +181,22 @@ def test_the_token_reaches_only_the_api_and_no_output(published) -> None:
     assert not any(TOKEN in h.path for h in api)
 
 
-def test_a_second_publish_makes_no_commit_and_keeps_the_tag(published) -> None:
+def test_a_second_publish_makes_no_commit_and_keeps_the_tag(published, sample_release) -> None:
     repo = published["hub"].repos[REPO]
     for name in ("again", "new_tag"):
         assert published[name].returncode == 0, published[name].stderr
         assert "no new commit" in published[name].stdout or "no commit" in published[name].stdout
     assert len(repo.commits_on("main")) == 2
     assert repo.branches["main"] == published["head"]
-    assert repo.tags == {VERSION_TAG: published["head"], "again": published["head"]}
+    tag = version_of(sample_release)
+    assert repo.tags == {tag: published["head"], "again": published["head"]}
 
 
 def test_dry_run_contacts_nothing_and_lists_files(
     published, sample_release: Path, tmp_path: Path
 ) -> None:
-    release = tmp_path / "release"
-    shutil.copytree(sample_release, release)
-    (release / ".spill").mkdir(exist_ok=True)
-    (release / ".spill" / "part-0.arrow").write_bytes(b"scratch")
-    (release / "data" / ".notes.swp").write_bytes(b"editor")
     with FakeHub(token=TOKEN) as hub:
-        done = publish(hub, tmp_path, release, "--dry-run")
+        done = publish(hub, tmp_path, sample_release, "--dry-run")
         assert done.returncode == 0, done.stderr
         assert hub.hits == []
     files = release_files(sample_release)
@@ -303,7 +304,7 @@ def test_load_dataset_from_the_hub_by_tag(published, sample_release: Path, tmp_p
     hub = published["hub"]
     start = len(hub.hits)
     env = hub_env(hub, tmp_path)
-    command = [sys.executable, "-c", LOAD, REPO, VERSION_TAG, *TABLES]
+    command = [sys.executable, "-c", LOAD, REPO, version_of(sample_release), *TABLES]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
@@ -357,13 +358,14 @@ def test_a_tag_naming_other_files_is_refused_before_any_upload(
 ) -> None:
     with FakeHub(token=TOKEN) as hub:
         repo = hub.create_repo(REPO, private=False)
-        repo.tags[VERSION_TAG] = repo.branches["main"]
+        tag = version_of(sample_release)
+        repo.tags[tag] = repo.branches["main"]
         done = publish(hub, tmp_path, sample_release)
         assert len(repo.commits) == 1
         assert not [h for h in hub.hits if h.method in ("PUT",) or "/commit/" in h.path]
         assert not [h for h in hub.hits if "/preupload/" in h.path]
     assert done.returncode == 2
-    assert f"tag '{VERSION_TAG}' already exists on {REPO} and holds other files" in done.stderr
+    assert f"tag '{tag}' already exists on {REPO} and holds other files" in done.stderr
 
 
 def test_a_refused_upload_exits_4_and_commits_nothing(sample_release: Path, tmp_path: Path):
@@ -416,22 +418,54 @@ def test_help_explains_every_option(capsys) -> None:
     assert "HF_TOKEN" in text and "HF_ENDPOINT" in text and "Exit codes" in text
 
 
-@pytest.mark.parametrize("damage", ["script", "no_datapackage"])
-def test_a_script_or_an_incomplete_release_exits_3(
-    damage: str, sample_release: Path, tmp_path: Path
+STRAYS = {
+    "script": ("ptoffact.py", "ptoffact.py: a file not in the release"),
+    "scratch": (".spill/part-0.arrow", ".spill: a folder not in the release"),
+    "editor": ("data/.notes.swp", "data/.notes.swp: a file not in the release"),
+    "copy": (
+        "data/rejections/train-00000-of-00001 (copy).parquet",
+        "train-00000-of-00001 (copy).parquet: a file not in the release",
+    ),
+    "link": ("csv/passwd", "csv/passwd: a symbolic link (to /etc/passwd)"),
+    "data_link": ("data", "data: a symbolic link (to "),
+}
+
+
+@pytest.mark.parametrize("stray", sorted(STRAYS))
+def test_a_release_holding_anything_else_exits_3_and_uploads_nothing(
+    stray: str, sample_release: Path, tmp_path: Path
 ) -> None:
     release = tmp_path / "release"
     shutil.copytree(sample_release, release)
-    if damage == "script":
-        (release / "ptoffact.py").write_text("print('a loading script')\n")
+    name, expected = STRAYS[stray]
+    (release / name).parent.mkdir(exist_ok=True)
+    if stray == "link":
+        (release / name).symlink_to("/etc/passwd")
+    elif stray == "data_link":
+        (release / name).rename(tmp_path / "data-copy")
+        (release / name).symlink_to(tmp_path / "data-copy")
+    elif stray == "copy":
+        shutil.copy(release / "data/rejections/train-00000-of-00001.parquet", release / name)
     else:
-        (release / "datapackage.json").unlink()
+        (release / name).write_text("print('a stray')\n")
+    for args in (["--dry-run"], []):
+        with FakeHub(token=TOKEN) as hub:
+            done = publish(hub, tmp_path / "home", release, *args)
+            assert hub.hits == []
+        assert done.returncode == 3, done.stderr
+        assert expected in done.stderr and "nothing was uploaded" in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_folder_that_is_not_a_release_exits_2(sample_release: Path, tmp_path: Path) -> None:
+    release = tmp_path / "release"
+    shutil.copytree(sample_release, release)
+    (release / "datapackage.json").unlink()
     with FakeHub(token=TOKEN) as hub:
         done = publish(hub, tmp_path / "home", release)
         assert hub.hits == []
-    assert done.returncode == 3
-    expected = "ptoffact.py: a Python file" if damage == "script" else "no datapackage.json"
-    assert expected in done.stderr
+    assert done.returncode == 2
+    assert "not a release folder (no datapackage.json)" in done.stderr
 
 
 def test_the_stored_login_is_used_without_hf_token(sample_release: Path, tmp_path: Path) -> None:
@@ -443,3 +477,47 @@ def test_the_stored_login_is_used_without_hf_token(sample_release: Path, tmp_pat
         assert done.returncode == 0, done.stderr
         assert len(hub.repos[REPO].commits_on()) == 2
     assert TOKEN not in done.stdout + done.stderr
+
+
+def build_from(sources: Path, out: Path) -> None:
+    from ptoffact_build.read.sources import resolve_sources
+    from ptoffact_build.release import build_release
+
+    build_release(resolve_sources([str(sources)]), out)
+
+
+def test_a_rebuild_republishes_without_tag_and_uploads_only_what_changed(
+    sample_csvs: dict[str, Path], tmp_path: Path
+) -> None:
+    """The same rows give the same version (a republish is a no-op); one changed Office action
+    gives a new version, published without --tag, uploading no file of the other tables."""
+    sources = sample_csvs["office_actions"].parent
+    first, same = tmp_path / "first", tmp_path / "same"
+    build_from(sources, first)
+    build_from(sources, same)
+    assert version_of(first) == version_of(same)
+    rows = sample_rows("office_actions")
+    column = rows[0].index("rejection_101")
+    rows[7][column] = "1" if rows[7][column] == "0" else "0"
+    write_rows(sample_csvs["office_actions"], rows)
+    changed = tmp_path / "changed"
+    build_from(sources, changed)
+    assert version_of(changed) != version_of(first)
+    with FakeHub(token=TOKEN) as hub:
+        assert publish(hub, tmp_path / "home", first).returncode == 0
+        again = publish(hub, tmp_path / "home", same)
+        assert again.returncode == 0, again.stderr
+        assert "unchanged" in again.stdout
+        republished = publish(hub, tmp_path / "home", changed)
+        assert republished.returncode == 0, republished.stderr
+        repo = hub.repos[REPO]
+        latest, previous = repo.commits_on("main")[:2]
+    assert repo.tags == {version_of(first): previous.sha, version_of(changed): latest.sha}
+    assert latest.uploaded and not any(
+        name.startswith(("data/rejections", "data/citations", "csv/rejections", "csv/citations"))
+        for name in latest.uploaded
+    )
+    assert {"data/office_actions/train-00000-of-00001.parquet", "datapackage.json"} <= set(
+        latest.uploaded
+    )
+    check_uploaded(latest.files, changed)

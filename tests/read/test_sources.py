@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from helpers import sample_rows, write_rows
 from ptoffact_build.errors import SourceError, UsageError
 from ptoffact_build.pipeline import run_tables
 from ptoffact_build.read.csv_reader import iter_chunks, last_record_end
-from ptoffact_build.read.sources import classify, resolve_sources
+from ptoffact_build.read.sources import classify, resolve_sources, sample_dir
 from ptoffact_build.release import build_release
 from ptoffact_build.schema import TABLES
 
@@ -91,6 +93,129 @@ def test_table_names_are_recognised() -> None:
         assert (source.table, source.kind) == (table, kind)
     assert classify(Path("notes.txt")) is None
     assert classify(Path("office_actions.xlsx")) is None
+
+
+def sample_zips(folder: Path) -> Path:
+    """The sample's three zips, copied into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for table in TABLES:
+        shutil.copy(sample_dir() / f"{table}.csv.zip", folder)
+    return folder
+
+
+def bq_shards(folder: Path, table: str, parts: int = 3, suffix: str = ".csv.gz") -> list[Path]:
+    """A table of the sample as ``parts`` shards named as ``bq extract`` names them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    header, *rows = sample_rows(table)
+    size = len(rows) // parts + 1
+    shards = []
+    for i in range(parts):
+        shard = folder / f"{table}-{i:012d}{suffix}"
+        write_rows(shard, [header, *rows[i * size : (i + 1) * size]])
+        if suffix.endswith(".gz"):
+            shard.write_bytes(gzip.compress(shard.read_bytes()))
+        shards.append(shard)
+    return shards
+
+
+def refused_naming(spec: list, first: Path, second: Path) -> str:
+    """The message of the usage error ``resolve_sources(spec)`` raises; it names both files."""
+    with pytest.raises(UsageError) as caught:
+        resolve_sources(spec)
+    message = str(caught.value)
+    assert caught.value.exit_code == 2
+    assert str(first) in message and str(second) in message, message
+    return message
+
+
+def test_a_zip_and_its_csv_unzipped_beside_it_are_two_sources(tmp_path: Path) -> None:
+    folder = sample_zips(tmp_path / "src")
+    with zipfile.ZipFile(folder / "rejections.csv.zip") as archive:
+        archive.extract("rejections.csv", folder)
+    message = refused_naming([folder], folder / "rejections.csv", folder / "rejections.csv.zip")
+    assert message.startswith("table rejections has two sources")
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        "office_actions_r1.csv.zip",  # a re-release beside the original
+        "office_actions.dta.zip",  # the Stata file beside the CSV zip
+        "office_actions-000000000000.csv.gz",  # a BigQuery shard beside the zip
+    ],
+)
+def test_a_second_file_for_a_table_is_refused(tmp_path: Path, second: str) -> None:
+    folder = sample_zips(tmp_path / "src")
+    shutil.copy(folder / "office_actions.csv.zip", folder / second)
+    refused_naming([folder], folder / second, folder / "office_actions.csv.zip")
+
+
+def test_zips_and_bigquery_shards_together_are_refused(tmp_path: Path) -> None:
+    zips = sample_zips(tmp_path / "zips")
+    (shard, *_) = bq_shards(tmp_path / "bq", "citations")
+    refused_naming([zips, shard], zips / "citations.csv.zip", shard)
+
+
+def test_plain_and_gzipped_shards_mixed_are_refused(tmp_path: Path) -> None:
+    folder = sample_zips(tmp_path / "src")
+    (folder / "citations.csv.zip").unlink()
+    plain = bq_shards(folder, "citations", parts=2, suffix=".csv")
+    gz = bq_shards(tmp_path / "gz", "citations", parts=3)[2]
+    shutil.move(gz, folder / gz.name)
+    refused_naming([folder], plain[0], folder / gz.name)
+
+
+def test_two_exports_of_a_table_are_refused(tmp_path: Path) -> None:
+    folder = sample_zips(tmp_path / "src")
+    (folder / "citations.csv.zip").unlink()
+    first = bq_shards(tmp_path / "first", "citations")
+    second = bq_shards(tmp_path / "second", "citations")
+    refused_naming([folder, tmp_path / "first", tmp_path / "second"], first[0], second[0])
+
+
+def test_the_shards_of_one_export_are_one_source(tmp_path: Path) -> None:
+    folder = sample_zips(tmp_path / "src")
+    (folder / "citations.csv.zip").unlink()
+    shards = bq_shards(folder, "citations", parts=4)
+    sources = resolve_sources([folder])
+    assert [s.path for s in sources["citations"]] == shards
+    named = resolve_sources([folder / f"{t}.csv.zip" for t in TABLES[:2]] + shards[::-1])
+    assert [s.path for s in named["citations"]] == shards  # named in any order, read in order
+
+
+def test_the_same_file_named_twice_is_refused(tmp_path: Path) -> None:
+    folder = sample_zips(tmp_path / "src")
+    zip_path = folder / "rejections.csv.zip"
+    message = refused_naming([folder, zip_path], zip_path, zip_path)
+    assert "named twice" in message
+    twice = [folder / f"{t}.csv.zip" for t in TABLES] + [zip_path]
+    refused_naming(twice, zip_path, zip_path)
+    link = tmp_path / "rejections.csv.zip"
+    link.symlink_to(zip_path)
+    refused_naming([folder, link], zip_path, link)
+    linked_folder = tmp_path / "same"
+    linked_folder.symlink_to(folder)
+    first = folder / "citations.csv.zip"
+    refused_naming([folder, linked_folder], first, linked_folder / "citations.csv.zip")
+
+
+def test_a_link_to_a_shard_beside_it_is_refused(tmp_path: Path) -> None:
+    folder = sample_zips(tmp_path / "src")
+    (folder / "citations.csv.zip").unlink()
+    shards = bq_shards(folder, "citations", parts=2)
+    extra = folder / "citations-000000000002.csv.gz"
+    os.link(shards[0], extra)  # a hard link: another name, the same rows
+    refused_naming([folder], shards[0], extra)
+
+
+def test_sources_are_refused_before_any_file_is_read(tmp_path: Path) -> None:
+    """Names and stat decide: files that are not even zips are refused as two sources."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    for name in ("office_actions.csv.zip", "rejections.csv.zip", "citations.csv.zip"):
+        (folder / name).write_bytes(b"<html>not a zip</html>")
+    (folder / "citations.csv").write_bytes(b"\xff\xfe not a CSV either")
+    refused_naming([folder], folder / "citations.csv", folder / "citations.csv.zip")
 
 
 def test_unknown_file_is_a_usage_error(tmp_path: Path, sample_csvs) -> None:

@@ -1,4 +1,4 @@
-"""The files of a release: SHA256SUMS, the build id in the Parquet metadata, modes, no scratch."""
+"""The files of a release: SHA256SUMS, the Parquet metadata, the version, modes, no scratch."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ptoffact_build import __version__
 from ptoffact_build.cli import main
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.release import build_release
-from ptoffact_build.write.scratch import is_release, release_entries
+from ptoffact_build.write.scratch import is_release
 from ptoffact_build.write.sink import ShardOptions
 
 
@@ -27,6 +27,10 @@ def every_file(root: Path) -> list[str]:
 
 def build_id_of(release: Path) -> str:
     return json.loads((release / "datapackage.json").read_text())["ptoffact"]["build_id"]
+
+
+def version_of(release: Path) -> str:
+    return json.loads((release / "datapackage.json").read_text())["version"]
 
 
 def test_sha256sums_lists_every_other_file_sorted(sample_release: Path, capsys) -> None:
@@ -42,16 +46,18 @@ def test_sha256sums_lists_every_other_file_sorted(sample_release: Path, capsys) 
         )
         assert checked.returncode == 0, checked.stdout
     assert main(["verify", str(sample_release)]) == 0
-    assert f"ok: {len(names)} file(s)" in capsys.readouterr().out
+    assert f"ok: the release's {len(names) + 1} file(s) match" in capsys.readouterr().out
 
 
-def test_sha256sums_is_a_release_entry(sample_release: Path) -> None:
-    """Written after the marker, yet known as the release's, so a rebuild may replace it."""
-    assert "SHA256SUMS" in (release_entries(sample_release) or [])
+def test_the_datapackage_lists_every_file_of_the_release(sample_release: Path) -> None:
+    """SHA256SUMS is written after the datapackage, yet listed, so a rebuild may replace it."""
+    files = json.loads((sample_release / "datapackage.json").read_text())["ptoffact"]["files"]
+    assert files == every_file(sample_release)
+    assert "SHA256SUMS" in files and "datapackage.json" in files
     assert is_release(sample_release)
 
 
-def test_every_parquet_file_names_the_version_and_build(sample_release: Path) -> None:
+def test_parquet_files_name_only_the_writer_and_configs_their_data(sample_release: Path) -> None:
     build = build_id_of(sample_release)
     assert len(build) == 16 and int(build, 16) >= 0
     shards = sorted((sample_release / "data").rglob("*.parquet"))
@@ -59,9 +65,10 @@ def test_every_parquet_file_names_the_version_and_build(sample_release: Path) ->
     for shard in shards:
         meta = pq.ParquetFile(shard).metadata.metadata
         assert meta[b"ptoffact_version"] == __version__.encode()
-        assert meta[b"ptoffact_build_id"] == build.encode()
+        assert not any(b"build" in key for key in meta)
     card = (sample_release / "README.md").read_text(encoding="utf-8")
-    assert card.count(f"description: ptoffact build {build}, Parquet data ") == 3
+    assert card.count("description: ptoffact Parquet data ") == 3
+    assert build not in card
 
 
 def test_the_build_id_follows_the_content_not_the_time(tmp_path: Path) -> None:
@@ -73,14 +80,20 @@ def test_the_build_id_follows_the_content_not_the_time(tmp_path: Path) -> None:
     for name in ("a", "b"):
         build_release(resolve_sources([str(sources)]), tmp_path / name, shard_options=options)
     a, b = tmp_path / "a", tmp_path / "b"
-    assert build_id_of(a) == build_id_of(b)
-    for shard in (a / "data").rglob("*.parquet"):
-        assert shard.read_bytes() == (b / shard.relative_to(a)).read_bytes()
+    assert build_id_of(a) == build_id_of(b) and version_of(a) == version_of(b)
+    assert every_file(a) == every_file(b)
+    for name in every_file(a):  # the same rows give the same release, reports included
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
     rows = sample_rows("rejections")
     rows[5][rows[0].index("mayo_in")] = "1"
     write_rows(sources / "rejections.csv", rows)
-    build_release(resolve_sources([str(sources)]), tmp_path / "c", shard_options=options)
-    assert build_id_of(tmp_path / "c") != build_id_of(a)
+    c = tmp_path / "c"
+    build_release(resolve_sources([str(sources)]), c, shard_options=options)
+    assert build_id_of(c) != build_id_of(a)
+    assert version_of(c) != version_of(a) and version_of(c).startswith(f"{__version__}+")
+    unchanged = [n for n in every_file(a) if (a / n).read_bytes() == (c / n).read_bytes()]
+    tables = {n.split("/")[1] for n in unchanged if n.startswith(("data/", "csv/"))}
+    assert tables == {"office_actions.csv.gz", "office_actions", "citations.csv.gz", "citations"}
     build_release(resolve_sources([str(sources)]), tmp_path / "d", shard_options=ShardOptions())
     assert build_id_of(tmp_path / "d") != build_id_of(tmp_path / "c")  # the options count
 

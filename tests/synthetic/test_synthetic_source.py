@@ -1,4 +1,4 @@
-"""The synthetic source generator (benchmarks/generate.py) writes valid, consistent zips."""
+"""The synthetic source (ptoffact_build.synthetic) is valid, consistent and reproducible."""
 
 from __future__ import annotations
 
@@ -12,19 +12,17 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-from helpers import load_benchmark
+from ptoffact_build.schema import TABLES
+from ptoffact_build.synthetic import REAL_APPS, REAL_ROWS, write_source
 
 ROOT = Path(__file__).resolve().parents[2]
 SCALE = 0.0005
 
 
-gen = load_benchmark("generate")
-
-
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("synthetic")
-    gen.generate(out, SCALE, seed=7, quiet=True)
+    write_source(out, SCALE, seed=7)
     return out
 
 
@@ -44,7 +42,7 @@ def read_table(source: Path, table: str) -> pa.Table:
 
 
 def test_one_member_per_zip_and_schema_header(source: Path) -> None:
-    for table in gen.TABLES:
+    for table in TABLES:
         with zipfile.ZipFile(source / f"{table}.csv.zip") as zf:
             assert zf.namelist() == [f"{table}.csv"]
         header = read_member(source / f"{table}.csv.zip").split(b"\n", 1)[0].decode()
@@ -53,10 +51,10 @@ def test_one_member_per_zip_and_schema_header(source: Path) -> None:
 
 
 def test_row_counts_follow_the_scale(source: Path) -> None:
-    for table, real in gen.REAL_ROWS.items():
+    for table, real in REAL_ROWS.items():
         assert read_table(source, table).num_rows == round(real * SCALE)
     apps = set(read_table(source, "office_actions")["app_id"].to_pylist())
-    assert len(apps) == round(gen.REAL_APPS * SCALE)
+    assert len(apps) == round(REAL_APPS * SCALE)
 
 
 def test_keys_are_consistent(source: Path) -> None:
@@ -82,8 +80,8 @@ def test_quoting_only_where_needed(source: Path) -> None:
 
 
 def test_deterministic(source: Path, tmp_path: Path) -> None:
-    gen.generate(tmp_path, SCALE, seed=7, quiet=True)
-    for table in gen.TABLES:
+    write_source(tmp_path, SCALE, seed=7)
+    for table in TABLES:
         name = f"{table}.csv.zip"
         assert (tmp_path / name).read_bytes() == (source / name).read_bytes()
 
@@ -91,7 +89,7 @@ def test_deterministic(source: Path, tmp_path: Path) -> None:
 def package_descriptor() -> dict:
     """A data package over the three zips, with the schemas and foreign keys."""
     resources = []
-    for table in gen.TABLES:
+    for table in TABLES:
         schema = json.loads((ROOT / "schema" / f"{table}.json").read_text())
         schema.pop("$schema", None)
         if table == "citations":  # non-empty ifw_numbers must be office actions too
@@ -129,14 +127,14 @@ def frictionless_errors(source: Path) -> tuple[list[tuple[str, str, str]], dict[
 def test_frictionless_finds_no_error(source: Path) -> None:
     errors, rows = frictionless_errors(source)
     assert errors == []
-    assert rows == {t: round(n * SCALE) for t, n in gen.REAL_ROWS.items()}
+    assert rows == {t: round(n * SCALE) for t, n in REAL_ROWS.items()}
 
 
 @pytest.mark.parametrize(("scale", "seed", "crlf"), [(1e-6, 1, False), (3e-5, 2, True)])
 def test_tiny_scales_and_crlf_stay_valid(
     tmp_path: Path, scale: float, seed: int, crlf: bool
 ) -> None:
-    stats = gen.generate(tmp_path, scale, seed=seed, quiet=True, crlf=crlf)
+    stats = write_source(tmp_path, scale, seed=seed, crlf=crlf)
     errors, rows = frictionless_errors(tmp_path)
     assert errors == []
     assert rows == {t: s.rows for t, s in stats.items()}
