@@ -142,11 +142,11 @@ def build_keeping_report(where: str, out: Path) -> None:
     folder (the release's temporary folder is removed with it); otherwise none is left."""
     from ptoffact_build.errors import DataInvalid
     from ptoffact_build.read.sources import resolve_sources
-    from ptoffact_build.release import REPORT_NAME, build_release
+    from ptoffact_build.release import REPORT_NAME, BuildOptions, build_release
 
     kept = Path(tempfile.mkdtemp(prefix="ptoffact-report-"))
     try:
-        build_release(resolve_sources([where]), out, report_path=kept / REPORT_NAME)
+        build_release(resolve_sources([where]), out, BuildOptions(report=kept / REPORT_NAME))
     except DataInvalid:
         raise  # its message names the report in ``kept``
     except BaseException:

@@ -18,7 +18,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ptoffact_build.arguments import MB, ODP, OLD_NAMES, REGENERATE, check_sizes, parser
 from ptoffact_build.errors import (
     EXIT_BUG,
     EXIT_INTERRUPTED,
@@ -32,199 +34,17 @@ from ptoffact_build.errors import (
     UsageError,
 )
 from ptoffact_build.progress import RowProgress, bars_ended
-from ptoffact_build.publish.command import (
-    add_publish_command,
-    add_verify_command,
-    run_publish,
-    run_verify,
-)
+from ptoffact_build.publish.command import run_publish, run_verify
 from ptoffact_build.read.csv_reader import DEFAULT_CHUNK_BYTES
-from ptoffact_build.synthetic.command import add_synthesize_command, run_synthesize
+from ptoffact_build.synthetic.command import run_synthesize
 
-DEFAULT_OUT = Path("dist/ptoffact")
-ODP = "odp"
-REGENERATE = "regenerate-files"
-OLD_NAMES = {"generate": REGENERATE}
-"""Former command names, still accepted (not shown in --help) with a note on stderr."""
-MB = 1 << 20
+if TYPE_CHECKING:
+    from ptoffact_build.pipeline import CheckOptions
+    from ptoffact_build.read.sources import SourceFile
+
 # Output problems found while writing (a full disk, a quota, a file system made read-only):
 # usage errors, not bugs. Scratch is removed on the way out, so nothing half-written stays.
 OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
-# The size options' ranges in MB (README: "The size options"). A batch of CSV costs about 11
-# times its size in memory and reads no faster past a few MB; a shard is written one row group
-# at a time, and the Hub recommends files under 20 GB; the Hub's viewer refuses row groups over
-# about 286 MiB, and a group's rows are counted from the first rows' sizes: 256 leaves room.
-SIZE_RANGES = {"chunk_mb": (1, 64), "shard_mb": (1, 16384), "row_group_mb": (1, 256)}
-
-
-def size_range(name: str) -> str:
-    """The allowed range of a size option, in words for --help."""
-    least, most = SIZE_RANGES[name]
-    return f"{least} to {most}"
-
-
-def check_sizes(args: argparse.Namespace) -> None:
-    """A usage error naming the allowed range for a size option outside it."""
-    for name, (least, most) in SIZE_RANGES.items():
-        value = getattr(args, name, None)
-        if value is not None and not least <= value <= most:
-            option = "--" + name.replace("_", "-")
-            raise UsageError(f"{option} {value}: out of range; give {least} to {most} (MB)")
-    shard, group = getattr(args, "shard_mb", None), getattr(args, "row_group_mb", None)
-    if shard is not None and group is not None and group > shard:
-        raise UsageError(
-            f"--row-group-mb {group} is more than --shard-mb {shard}: a shard holds whole "
-            "row groups; give a smaller row group or a larger shard"
-        )
-
-
-def add_source_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--source",
-        nargs="+",
-        default=["sample"],
-        metavar="SRC",
-        help="'sample' (the embedded sample, default), 'odp' (fetch from the USPTO Open Data "
-        "Portal), a folder, or files: .csv.zip/.zip as distributed, .csv or .csv.gz (BigQuery "
-        "shards too), .dta or .dta.zip",
-    )
-    parser.add_argument(
-        "--on-error",
-        choices=["fail", "quarantine"],
-        default="fail",
-        help="rows that break the schema: fail the run (default), or set them "
-        "aside in quarantine/<table>.csv with their reasons",
-    )
-    parser.add_argument(
-        "--report", type=Path, metavar="FILE", help="write the validation report (JSON) here"
-    )
-    parser.add_argument(
-        "--findings",
-        type=Path,
-        metavar="FILE",
-        help="list every finding in FILE (.csv, or .jsonl/.ndjson for JSON Lines): table, "
-        "file, row, field, type, value, message; written even when the run fails",
-    )
-    parser.add_argument(
-        "--chunk-mb",
-        type=int,
-        metavar="MB",
-        help=f"CSV megabytes read per batch, {size_range('chunk_mb')} (default: 8)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    add_portal_arguments(parser)
-
-
-def add_portal_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("USPTO Open Data Portal (with --source odp)")
-    group.add_argument(
-        "--api-url",
-        metavar="URL",
-        help="API base URL (default: $PTOFFACT_API_URL or https://api.uspto.gov)",
-    )
-    group.add_argument(
-        "--api-key-file",
-        type=Path,
-        metavar="FILE",
-        help="read the API key from this file (default: $USPTO_API_KEY)",
-    )
-    group.add_argument(
-        "--cache-dir",
-        type=Path,
-        metavar="DIR",
-        help="download cache (default: $PTOFFACT_CACHE or the user cache folder)",
-    )
-    group.add_argument(
-        "--format",
-        choices=["csv", "dta"],
-        default="csv",
-        dest="file_format",
-        help="which of the portal's files to fetch (default csv)",
-    )
-    group.add_argument("--refresh", action="store_true", help="download again even if cached")
-
-
-def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(prog="ptoffact", description=__doc__.split("\n")[0])
-    commands = main.add_subparsers(dest="command", required=True)
-
-    build = commands.add_parser("build", help="validate the sources and write a release folder")
-    add_source_arguments(build)
-    build.add_argument(
-        "--out",
-        default=str(DEFAULT_OUT),
-        metavar="DIR",
-        help="release folder (default %(default)s): a new or empty folder, or a release "
-        "ptoffact wrote, which is replaced; anything else is refused",
-    )
-    build.add_argument(
-        "--repo",
-        metavar="OWNER/NAME",
-        help="write the card's loading examples for this Hugging Face Hub dataset repository "
-        "(default: examples that run from inside the release folder; `publish` writes them "
-        "for its --repo in the README it uploads)",
-    )
-    build.add_argument(
-        "--shard-mb",
-        type=int,
-        default=500,
-        metavar="MB",
-        help=f"uncompressed MB per Parquet shard, {size_range('shard_mb')} (default %(default)s)",
-    )
-    build.add_argument(
-        "--row-group-mb",
-        type=int,
-        default=128,
-        metavar="MB",
-        help=f"uncompressed MB per row group, {size_range('row_group_mb')}, at most --shard-mb "
-        "(default %(default)s)",
-    )
-
-    validate = commands.add_parser("validate", help="validate the sources; write only the report")
-    add_source_arguments(validate)
-
-    fetch = commands.add_parser("fetch", help="download the product's files into the cache")
-    add_portal_arguments(fetch)
-    add_synthesize_command(commands)
-
-    regenerate = commands.add_parser(
-        REGENERATE,
-        help="rewrite the repository's generated files (README blocks, datapackage.json)",
-    )
-    regenerate.add_argument(
-        "--check", action="store_true", help="only check they are fresh (exit 1 if not)"
-    )
-
-    load = commands.add_parser(
-        "load", help="load a release with datasets.load_dataset and summarise it"
-    )
-    load.add_argument(
-        "release",
-        nargs="?",
-        type=Path,
-        default=DEFAULT_OUT,
-        metavar="RELEASE",
-        help="release folder (default %(default)s)",
-    )
-    describe = commands.add_parser(
-        "describe",
-        help="measure a release's shards again and rewrite its card, figures, datapackage "
-        "and report statistics",
-        description="Measure an existing release from its own Parquet shards and write its "
-        "card, figures, datapackage and report statistics again, as `build` writes them for "
-        "the same rows (the sources are not needed). SHA256SUMS is rewritten so the release "
-        "still verifies; no other file is touched.",
-    )
-    describe.add_argument("release", type=Path, metavar="RELEASE", help="the release folder")
-    describe.add_argument(
-        "--repo",
-        metavar="OWNER/NAME",
-        help="write the card's loading examples for this Hugging Face Hub dataset repository "
-        "(default: examples that run from inside the release folder)",
-    )
-    add_publish_command(commands)
-    add_verify_command(commands)
-    return main
 
 
 def progress_for(args: argparse.Namespace) -> RowProgress:
@@ -234,7 +54,8 @@ def progress_for(args: argparse.Namespace) -> RowProgress:
 def fetch_files(
     args: argparse.Namespace, progress: RowProgress
 ) -> tuple[list[Path], dict[str, dict]]:
-    """Fetch the product's files (or take them from the cache); their paths and facts."""
+    """Fetch the product's files (or take them from the cache); their paths, and what the
+    portal said of each (by file name)."""
     from ptoffact_build.fetch.tables import (
         fetch_tables,
         resolve_api_key,
@@ -250,34 +71,46 @@ def fetch_files(
         refresh=args.refresh,
         progress=io.StringIO() if getattr(args, "quiet", False) else sys.stderr,
     )
-    facts = {
+    told = {
         f.path.name: {"sha256": f.sha256, "modified": f.modified, "fetched_at": f.fetched_at}
         for f in fetched
     }
-    return [f.path for f in fetched], facts
+    return [f.path for f in fetched], told
 
 
-def resolve(args: argparse.Namespace, progress: RowProgress):
-    """The table sources named by ``--source`` (fetching first for ``odp``)."""
+def resolve(
+    args: argparse.Namespace, progress: RowProgress
+) -> tuple[dict[str, list[SourceFile]], dict[str, dict]]:
+    """The table sources named by ``--source`` (fetching first for ``odp``), and what the
+    portal said of the files it fetched."""
     from ptoffact_build.read.access import check_readable, source_access
     from ptoffact_build.read.sources import resolve_sources
 
     spec = list(args.source)
-    facts: dict[str, dict] = {}
+    fetched: dict[str, dict] = {}
     if ODP in spec:
         if len(spec) > 1:
             raise UsageError("--source odp cannot be combined with other sources")
-        spec, facts = fetch_files(args, progress)
+        spec, fetched = fetch_files(args, progress)
     with source_access():
         sources = resolve_sources(spec)
     check_readable(sources)
-    return sources, facts
+    return sources, fetched
+
+
+def check_options(args: argparse.Namespace) -> CheckOptions:
+    """How ``build`` and ``validate`` check the sources, from their options."""
+    from ptoffact_build.pipeline import CheckOptions
+
+    chunk = args.chunk_mb * MB if args.chunk_mb else DEFAULT_CHUNK_BYTES
+    return CheckOptions(policy=args.on_error, chunk_bytes=chunk, findings=args.findings)
 
 
 def run_build(args: argparse.Namespace) -> int:
+    from ptoffact_build.allocators import use_lean_allocators
     from ptoffact_build.publish.hub import check_repo_id
     from ptoffact_build.read.access import source_access
-    from ptoffact_build.release import ShardOptions, build_release, output_files
+    from ptoffact_build.release import BuildOptions, ShardOptions, build_release, output_files
     from ptoffact_build.write.outpath import check_out, check_output_files, source_roots
 
     check_sizes(args)
@@ -289,21 +122,17 @@ def run_build(args: argparse.Namespace) -> int:
     check_output_files(output_files(out, args.report, args.findings), out, roots)
     check_findings(args.findings)
     progress = progress_for(args)
-    sources, facts = resolve(args, progress)
-    options = ShardOptions(shard_bytes=args.shard_mb * MB, row_group_bytes=args.row_group_mb * MB)
-    result = build_release(
-        sources,
-        out,
-        policy=args.on_error,
-        report_path=args.report,
-        progress=progress,
-        chunk_bytes=args.chunk_mb * MB if args.chunk_mb else DEFAULT_CHUNK_BYTES,
-        shard_options=options,
-        fetched=facts,
-        source_spec=named,
-        findings=args.findings,
+    sources, fetched = resolve(args, progress)
+    use_lean_allocators(map_large_blocks=True)
+    options = BuildOptions(
+        check=check_options(args),
+        shards=ShardOptions(args.shard_mb * MB, args.row_group_mb * MB),
+        report=args.report,
         repo=repo,
+        source_spec=tuple(named),
+        fetched=fetched,
     )
+    result = build_release(sources, out, options, progress)
     rows = ", ".join(f"{t} {r.rows_valid:,}" for t, r in result.tables.items())
     held = sum(r.rows_quarantined for r in result.tables.values())
     extra = f"; {held:,} rows quarantined" if held else ""
@@ -323,19 +152,13 @@ def run_validate(args: argparse.Namespace) -> int:
     check_output_files(outputs)
     check_findings(args.findings)
     progress = progress_for(args)
-    sources, facts = resolve(args, progress)
+    sources, fetched = resolve(args, progress)
     files = [s.path for found in sources.values() for s in found]
     check_output_files(outputs, None, source_roots([s for s in args.source if s != ODP], files))
     use_lean_allocators()
-    result = run_tables(
-        sources,
-        policy=args.on_error,
-        progress=progress,
-        chunk_bytes=args.chunk_mb * MB if args.chunk_mb else DEFAULT_CHUNK_BYTES,
-        findings=args.findings,
-    )
+    result = run_tables(sources, check_options(args), progress=progress)
     if args.report:
-        write_json(args.report, report_json(result, source_records(sources, facts)))
+        write_json(args.report, report_json(result, source_records(sources, fetched)))
     if result.log.total:  # the same line as build gives, less the word on the release
         from ptoffact_build.release import invalid_message  # imports the card's Hub client
 
@@ -392,10 +215,15 @@ def run_load(args: argparse.Namespace) -> int:
 
 def run_describe(args: argparse.Namespace) -> int:
     from ptoffact_build.allocators import use_lean_allocators
-    from ptoffact_build.describe.command import run_describe as describe
+    from ptoffact_build.describe.existing import describe_release
+    from ptoffact_build.publish.hub import check_repo_id
 
+    repo = None if args.repo is None else check_repo_id(args.repo)
     use_lean_allocators()
-    return describe(args)
+    facts = describe_release(args.release, repo)
+    rows = ", ".join(f"{t} {facts.rows(t):,}" for t in facts.tables)
+    print(f"described {args.release} ({rows})")
+    return EXIT_OK
 
 
 COMMANDS = {

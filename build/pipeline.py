@@ -197,7 +197,7 @@ class TableRun:
         )
         self.result.rows_quarantined += len(index)
 
-    def share(self) -> None:
+    def keep_for_later_tables(self) -> None:
         """Index what later tables look up in this table (None for an unreadable one)."""
         if self.needs == Needs():
             return
@@ -261,28 +261,43 @@ def cast_to(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
+@dataclass(frozen=True)
+class CheckOptions:
+    """How the sources are checked, by ``validate`` and ``build`` alike: the policy for rows
+    that break the schema, the CSV read per batch, the ``--findings`` file, and what the
+    report keeps (every finding, or the first ``examples_per_type`` of each type)."""
+
+    policy: str = "fail"
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES
+    findings: Path | None = None
+    keep_all: bool = False
+    examples_per_type: int = 20
+
+    def __post_init__(self) -> None:
+        if self.policy not in POLICIES:
+            choices = ", ".join(POLICIES)
+            raise UsageError(f"--on-error must be one of {choices}, not {self.policy!r}")
+
+
 def run_tables(
     sources: dict[str, list[SourceFile]],
-    *,
-    policy: str = "fail",
+    options: CheckOptions | None = None,
     sinks: Mapping[str, TableSink] | None = None,
     progress: RowProgress | None = None,
-    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-    keep_all: bool = False,
-    examples_per_type: int = 20,
-    findings: Path | None = None,
 ) -> RunResult:
-    """Validate (and, given sinks, write) every table in dependency order.
+    """Validate (and, given sinks, write) every table in dependency order, as ``options``
+    say (by default: fail on any finding, 8 MiB batches).
 
-    With ``findings``, every finding is also streamed to that file (CSV or JSON Lines),
-    which is completed even when the run stops on an error.
+    With ``options.findings``, every finding is also streamed to that file (CSV or JSON
+    Lines), which is completed even when the run stops on an error.
     """
-    if policy not in POLICIES:
-        raise UsageError(f"--on-error must be one of {', '.join(POLICIES)}, not {policy!r}")
-    out = FindingsFile(findings) if findings is not None else None
-    log = FindingLog(examples_per_type=examples_per_type, keep_all=keep_all, out=out)
+    options = options or CheckOptions()
+    out = FindingsFile(options.findings) if options.findings is not None else None
+    log = FindingLog(
+        examples_per_type=options.examples_per_type, keep_all=options.keep_all, out=out
+    )
     try:
-        return run_all_tables(sources, policy, sinks, progress, chunk_bytes, log)
+        return run_all_tables(sources, options, sinks, progress or RowProgress.quiet(), log)
     finally:
         if out is not None:
             out.close()
@@ -290,14 +305,12 @@ def run_tables(
 
 def run_all_tables(
     sources: dict[str, list[SourceFile]],
-    policy: str,
+    options: CheckOptions,
     sinks: Mapping[str, TableSink] | None,
-    progress: RowProgress | None,
-    chunk_bytes: int,
+    progress: RowProgress,
     log: FindingLog,
 ) -> RunResult:
     """The tables in dependency order, each read, checked and handed to its sink."""
-    progress = progress or RowProgress.quiet()
     shared = References()
     results: dict[str, TableResult] = {}
     watch = Stopwatch()
@@ -305,7 +318,7 @@ def run_all_tables(
         result = TableResult(table, sources[table])
         run = TableRun(
             load_schema(table),
-            policy,
+            options.policy,
             log,
             shared,
             None if sinks is None else sinks[table],
@@ -314,12 +327,12 @@ def run_all_tables(
         )
         progress.start(table)
         for source in sources[table]:
-            run.run_file(source, chunk_bytes, progress)
+            run.run_file(source, options.chunk_bytes, progress)
         progress.finish()
-        worth_writing = policy == "quarantine" or log.total == 0
+        worth_writing = options.policy == "quarantine" or log.total == 0
         publishable = not (result.unreadable or result.header_faulty)
         if sinks is not None and worth_writing and publishable:
             sinks[table].table_done(watch)
-        run.share()
+        run.keep_for_later_tables()
         results[table] = result
-    return RunResult(policy, results, log, watch)
+    return RunResult(options.policy, results, log, watch)

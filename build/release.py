@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ptoffact_build.allocators import use_lean_allocators
 from ptoffact_build.buildid import build_id, parquet_metadata
 from ptoffact_build.describe.documents import REPORT_NAME, ReleaseDocuments, measure_and_draw
 from ptoffact_build.describe.record import ReleaseRecord
 from ptoffact_build.describe.report import SourceRecord, report_json, source_records
 from ptoffact_build.errors import DataInvalid
 from ptoffact_build.jsonfile import write_json
-from ptoffact_build.pipeline import RunResult, run_tables
+from ptoffact_build.pipeline import CheckOptions, RunResult, run_tables
 from ptoffact_build.pools import worker_pools
 from ptoffact_build.progress import RowProgress
-from ptoffact_build.read.csv_reader import DEFAULT_CHUNK_BYTES
 from ptoffact_build.read.sources import SourceFile
 from ptoffact_build.schema import TABLES
 from ptoffact_build.write.outpath import (
@@ -51,68 +50,64 @@ def output_files(out: Path, report: Path | None, findings: Path | None) -> dict[
     return {report_option: report or failed_report_path(out), "--findings": findings}
 
 
+@dataclass(frozen=True)
+class BuildOptions:
+    """How a release is built: how its sources are checked, its shards' sizes, the
+    ``--report`` file, the Hub repository its card's examples name (None: run from inside
+    the release), what ``--source`` named (no output may lie inside it), and what the portal
+    said of the files fetched from it (by file name)."""
+
+    check: CheckOptions = field(default_factory=CheckOptions)
+    shards: ShardOptions = field(default_factory=ShardOptions)
+    report: Path | None = None
+    repo: str | None = None
+    source_spec: tuple[str | Path, ...] = ()
+    fetched: Mapping[str, dict] = field(default_factory=dict)
+
+
 def build_release(
     sources: dict[str, list[SourceFile]],
     out: Path,
-    *,
-    policy: str = "fail",
-    report_path: Path | None = None,
+    options: BuildOptions | None = None,
     progress: RowProgress | None = None,
-    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-    shard_options: ShardOptions | None = None,
-    fetched: dict[str, dict] | None = None,
-    keep_all: bool = False,
-    source_spec: Iterable[str | Path] = (),
-    findings: Path | None = None,
-    repo: str | None = None,
 ) -> RunResult:
-    """Build a release into ``out``; on failure ``out`` is left exactly as it was.
-
-    With ``repo`` (OWNER/NAME) the card's loading examples name that Hub repository.
+    """Build a release into ``out`` as ``options`` say; on failure ``out`` is left exactly
+    as it was.
 
     ``out`` must be missing, an empty folder or a release (:func:`.outpath.check_out`); the
     release is assembled in a scratch folder beside it (in its closest existing ancestor:
     missing parents are made only when the release is put in place).
     """
-    use_lean_allocators(map_large_blocks=True)
-    roots = source_roots(source_spec, [s.path for files in sources.values() for s in files])
+    options = options or BuildOptions()
+    roots = source_roots(options.source_spec, [s.path for f in sources.values() for s in f])
     out = check_out(out, roots)
-    check_output_files(output_files(out, report_path, findings), out, roots)
+    check_output_files(output_files(out, options.report, options.check.findings), out, roots)
     progress = progress or RowProgress.quiet()
     home = nearest_existing(out.parent)
     clean_stale_scratch(home)
     for note in recover_swap(out):
         progress.note(note)
         out = check_out(out, roots)
-    records = source_records(sources, fetched)
-    shard_options = shard_options or ShardOptions()
-    build = build_id(records, policy, shard_options.shard_bytes, shard_options.row_group_bytes)
+    records = source_records(sources, dict(options.fetched))
+    build = build_id(records, options.check.policy, *options.shards.sizes())
     with worker_pools():
         work = make_scratch(home, out.name)
         sinks: dict[str, ReleaseSink] = {}
         try:
             for t in TABLES:
                 member = copyable_member(sources[t])
-                sinks[t] = ReleaseSink(work, t, shard_options, member=member)
+                sinks[t] = ReleaseSink(work, t, options.shards, member=member)
             # the last table is written once everything is read: its sort may run ahead
             sinks[TABLES[-1]].ahead_runs = AHEAD_RUNS
             for sink in sinks.values():
                 sink.parquet.key_value = parquet_metadata()
-            result = run_tables(
-                sources,
-                policy=policy,
-                sinks=sinks,
-                progress=progress,
-                chunk_bytes=chunk_bytes,
-                keep_all=keep_all,
-                findings=findings,
-            )
+            result = run_tables(sources, options.check, sinks, progress)
             if not result.ok:
-                report = report_json(result, records)
-                failed = report_path or failed_report_path(out)
-                write_json(failed, report)
+                failed = options.report or failed_report_path(out)
+                write_json(failed, report_json(result, records))
                 raise DataInvalid(invalid_message(result, failed))
-            finish_release(work, out, sinks, result, records, report_path, progress, build, repo)
+            scratch = Scratch(work, out, sinks)
+            finish_release(scratch, result, records, options, build, progress)
             return result
         finally:
             for sink in sinks.values():
@@ -120,21 +115,28 @@ def build_release(
             remove_scratch(work)
 
 
+@dataclass(frozen=True)
+class Scratch:
+    """A release being assembled: its scratch folder, where it goes, its tables' writers."""
+
+    work: Path
+    out: Path
+    sinks: dict[str, ReleaseSink]
+
+
 def finish_release(
-    work: Path,
-    out: Path,
-    sinks: dict[str, ReleaseSink],
+    scratch: Scratch,
     result: RunResult,
     records: list[SourceRecord],
-    report_path: Path | None,
+    options: BuildOptions,
+    build: str,
     progress: RowProgress,
-    build: str = "",
-    repo: str | None = None,
 ) -> None:
     """Write the tables, describe them (the figures, the report, the card, the datapackage,
     croissant.json and SHA256SUMS, last: it covers every other file); put the release in
     place."""
-    closed = close_tables(sinks, result, progress)
+    work = scratch.work
+    closed = close_tables(scratch.sinks, result, progress)
     remove_scratch_files(work / SPILL)
     progress.note("describing the release: statistics, figures, card and metadata")
     shards = {t: [s.path for s in closed[t].shards] for t in TABLES}
@@ -144,12 +146,11 @@ def finish_release(
     quarantined = {t: result.tables[t].rows_quarantined for t in TABLES}
     year = datetime.now(UTC).year
     record = ReleaseRecord(build, result.policy, tuple(records), files, quarantined, year)
-    report = report_json(result, records, facts)  # its timings end here
-    if report_path is not None:
-        write_json(report_path, report)
+    if options.report is not None:  # its timings end here
+        write_json(options.report, report_json(result, records, facts))
     own_report = report_json(result, records, facts, timings=False)
-    ReleaseDocuments(work, facts, record, own_report, plots, repo).write()
-    swap_into_place(work, out)
+    ReleaseDocuments(work, facts, record, own_report, plots, options.repo).write()
+    swap_into_place(work, scratch.out)
 
 
 def close_tables(

@@ -15,7 +15,7 @@ from pathlib import Path
 import frictionless
 
 from ptoffact_build.describe.datapackage import CSV_DIALECT
-from ptoffact_build.pipeline import run_tables
+from ptoffact_build.pipeline import CheckOptions, run_tables
 from ptoffact_build.read.sources import resolve_sources, sample_dir
 from ptoffact_build.schema import load_schema
 
@@ -77,7 +77,9 @@ def frictionless_findings(
 
 
 def ptoffact_findings(files: dict[str, Path], chunk_bytes: int = 64 << 20) -> set[tuple]:
-    result = run_tables(resolve_sources(files.values()), keep_all=True, chunk_bytes=chunk_bytes)
+    result = run_tables(
+        resolve_sources(files.values()), CheckOptions(keep_all=True, chunk_bytes=chunk_bytes)
+    )
     return {normalise(*f.key()) for f in result.findings()}
 
 

@@ -11,11 +11,17 @@ import pytest
 
 SCRIPT = """
 import pyarrow as pa
-from ptoffact_build.read.sources import resolve_sources
-from ptoffact_build.release import build_release
+from unittest import mock
+from ptoffact_build import cli, release
+seen = []
+real = release.build_release
+def spy(*args, **kwargs):
+    seen.append(pa.default_memory_pool().backend_name)
+    return real(*args, **kwargs)
 before = pa.default_memory_pool().backend_name
-build_release(resolve_sources(["sample"]), __import__("pathlib").Path({out!r}))
-print(before, pa.default_memory_pool().backend_name)
+with mock.patch.object(release, "build_release", spy):
+    code = cli.main(["build", "--quiet", "--out", {out!r}])
+print(code, before, *seen)
 """
 
 
@@ -45,12 +51,27 @@ def has_jemalloc() -> bool:
 
 @pytest.mark.skipif(not has_jemalloc(), reason="pyarrow built without jemalloc")
 def test_a_build_allocates_arrow_buffers_with_jemalloc(tmp_path) -> None:
+    """The command chooses the allocators where it starts; the library does not."""
     script = SCRIPT.format(out=str(tmp_path / "release"))
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    env = {**os.environ, "PTOFFACT_CACHE": str(tmp_path / "cache")}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
     assert run.returncode == 0, run.stderr
-    before, after = run.stdout.split()
-    assert before != "jemalloc"  # pyarrow's default here, so the build is what changed it
-    assert after == "jemalloc"
+    code, before, during = run.stdout.splitlines()[-1].split()
+    assert code == "0"
+    assert before != "jemalloc"  # pyarrow's default here, so the command is what changed it
+    assert during == "jemalloc"
+
+
+def test_building_a_release_leaves_the_callers_allocators_alone(tmp_path) -> None:
+    code = (
+        "import pyarrow as pa, pathlib\n"
+        "from ptoffact_build.read.sources import resolve_sources\n"
+        "from ptoffact_build.release import build_release\n"
+        "before = pa.default_memory_pool().backend_name\n"
+        f"build_release(resolve_sources(['sample']), pathlib.Path({str(tmp_path / 'r')!r}))\n"
+        "print(before == pa.default_memory_pool().backend_name)"
+    )
+    assert in_a_subprocess(code) == "True"
 
 
 def in_a_subprocess(code: str) -> str:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ptoffact_build import __version__
 from ptoffact_build.contents import files_block
+from ptoffact_build.describe.summary import TITLE, BuildSummary
 from ptoffact_build.filerecord import FileRecord
 from ptoffact_build.schema import TABLES, TableSchema, load_schema
 
@@ -23,7 +24,6 @@ PAPER_URL = "https://papers.ssrn.com/sol3/papers.cfm?abstract_id=3024621"
 # The project's own repository. A placeholder until the repository has its public address:
 # the card's links and the @software citation take it from here.
 PROJECT_URL = "https://github.com/ptoffact/ptoffact"
-TITLE = "USPTO Office Action Research Dataset (PTOFFACT), validated and typed"
 SUMMARY = (
     "4.4 million Non-Final and Final rejection Office actions mailed 2008 to mid-2017 for "
     "2.2 million US patent applications, with 10.1 million rejections and 58.9 million "
@@ -143,8 +143,6 @@ def release_datapackage(
     counts, and where its sources came from. ``files`` are every file of the release (see
     :mod:`ptoffact_build.contents`); ``version`` is the release's.
     """
-    from ptoffact_build.describe.summary import BuildSummary  # it imports this module
-
     summary = BuildSummary.of(facts, record.sources)
     resources = []
     for table in TABLES:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ptoffact_build.describe.datapackage import TITLE
 from ptoffact_build.describe.facts import ReleaseFacts
 from ptoffact_build.describe.report import Origin, SourceRecord
 from ptoffact_build.schema import TABLES
 
+TITLE = "USPTO Office Action Research Dataset (PTOFFACT), validated and typed"
 BUILT_FROM_USPTO = "built from the USPTO's files"
 FULL_DATASET = (
     "For context, the full USPTO dataset (released 2017-11-29, unchanged since) describes "

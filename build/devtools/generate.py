@@ -78,7 +78,7 @@ def readme_with_dictionary(readme: str) -> str:
 
 def command_synopsis() -> str:
     """Every command's usage and purpose, rendered from ``ptoffact``'s argparse parser."""
-    from ptoffact_build.cli import parser
+    from ptoffact_build.arguments import parser
 
     main = parser()
     commands = next(a for a in main._actions if isinstance(a, argparse._SubParsersAction))

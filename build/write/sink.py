@@ -32,12 +32,15 @@ class Stopped(Exception):
     """Writing a table was abandoned because the build is ending."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class ShardOptions:
     """How big the Parquet shards and their row groups are (uncompressed bytes)."""
 
     shard_bytes: int = SHARD_BYTES
     row_group_bytes: int = ROW_GROUP_BYTES
+
+    def sizes(self) -> tuple[int, int]:
+        return self.shard_bytes, self.row_group_bytes
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pytest
 
 from frictionless_helpers import frictionless_findings, ptoffact_findings
 from helpers import write_rows
-from ptoffact_build.pipeline import run_tables
+from ptoffact_build.pipeline import CheckOptions, run_tables
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.schema import TABLES, load_schema
 
@@ -121,7 +121,7 @@ def test_small_chunks_give_the_same_findings(sample_csvs: dict[str, Path]) -> No
 
 def test_findings_are_typed_data(sample_csvs: dict[str, Path]) -> None:
     set_cell("office_actions", 12, "mail_dt", "2017-13-45")(sample_csvs)
-    result = run_tables(resolve_sources(sample_csvs.values()), keep_all=True)
+    result = run_tables(resolve_sources(sample_csvs.values()), CheckOptions(keep_all=True))
     (finding,) = result.findings()
     assert finding.key() == ("office_actions", 12, "mail_dt", "type-error")
     assert finding.value == "2017-13-45"

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from frictionless_helpers import csv_bytes, frictionless_findings, normalise, sample_records
-from ptoffact_build.pipeline import run_tables
+from ptoffact_build.pipeline import CheckOptions, run_tables
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.schema import TABLES, load_schema
 
@@ -329,7 +329,7 @@ def compare(case: Case, tmp_path: Path) -> Outcome:
     """Both tools' findings on the case, each documented difference mapped by name."""
     ours_files = case.write(tmp_path / "ptoffact", for_frictionless=False)
     theirs_files = case.write(tmp_path / "frictionless", for_frictionless=True)
-    result = run_tables(resolve_sources(ours_files.values()), keep_all=True)
+    result = run_tables(resolve_sources(ours_files.values()), CheckOptions(keep_all=True))
     applied: Counter = Counter()
     findings = []
     for f in result.findings():
@@ -406,7 +406,7 @@ def raw_findings(case: Case, tmp_path: Path, chunk_bytes: int = 1 << 20) -> tupl
     """Both tools' findings on the very same files, no difference mapped."""
     files = case.write(tmp_path / "same", for_frictionless=False)
     sources = resolve_sources(files.values())
-    result = run_tables(sources, keep_all=True, chunk_bytes=chunk_bytes)
+    result = run_tables(sources, CheckOptions(keep_all=True, chunk_bytes=chunk_bytes))
     return {normalise(*f.key()) for f in result.findings()}, frictionless_findings(files)
 
 

@@ -13,8 +13,9 @@ import pytest
 from frictionless_helpers import csv_bytes, frictionless_findings, ptoffact_findings, sample_records
 from ptoffact_build.describe.datapackage import CSV_DIALECT
 from ptoffact_build.errors import DataInvalid
+from ptoffact_build.pipeline import CheckOptions
 from ptoffact_build.read.sources import resolve_sources
-from ptoffact_build.release import build_release
+from ptoffact_build.release import BuildOptions, build_release
 from ptoffact_build.schema import TABLES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,7 +74,9 @@ def test_a_wrong_header_publishes_nothing(tables, tmp_path: Path) -> None:
     files = write(tmp_path / "csv", tables)
     out = tmp_path / "release"
     with pytest.raises(DataInvalid):
-        build_release(resolve_sources(files.values()), out, policy="quarantine")
+        build_release(
+            resolve_sources(files.values()), out, BuildOptions(CheckOptions(policy="quarantine"))
+        )
     assert not out.exists()
 
 

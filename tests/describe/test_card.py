@@ -30,7 +30,7 @@ from ptoffact_build.describe.usage import card_for_repo
 from ptoffact_build.publish.hubcard import hub_files, sums_for_card
 from ptoffact_build.publish.verify import ReleaseMismatch
 from ptoffact_build.read.sources import resolve_sources, sample_dir
-from ptoffact_build.release import build_release
+from ptoffact_build.release import BuildOptions, build_release
 from ptoffact_build.release_folder import open_release
 from ptoffact_build.schema import TABLES
 from ptoffact_build.write.parquet import ParquetShards
@@ -88,7 +88,7 @@ def tiny_groups_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample with row groups of a few KB: many shards and row groups, nulls in some."""
     out = tmp_path_factory.mktemp("tiny") / "release"
     options = ShardOptions(shard_bytes=60_000, row_group_bytes=7_000)
-    build_release(resolve_sources(["sample"]), out, shard_options=options)
+    build_release(resolve_sources(["sample"]), out, BuildOptions(shards=options))
     return out
 
 

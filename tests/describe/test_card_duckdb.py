@@ -19,8 +19,9 @@ import pytest
 from helpers import change_office_actions, sample_rows, write_rows
 from ptoffact_build.cli import main
 from ptoffact_build.describe.measure import EXACT_BELOW
+from ptoffact_build.pipeline import CheckOptions
 from ptoffact_build.read.sources import resolve_sources
-from ptoffact_build.release import build_release
+from ptoffact_build.release import BuildOptions, build_release
 from ptoffact_build.synthetic import write_source
 
 duckdb = pytest.importorskip("duckdb")
@@ -65,9 +66,8 @@ def release(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     source = tmp_path_factory.mktemp(request.param)
     out = tmp_path_factory.mktemp("release") / "ptoffact"
     if request.param == "quarantined":
-        result = build_release(
-            resolve_sources([quarantined_source(source)]), out, policy="quarantine"
-        )
+        options = BuildOptions(CheckOptions(policy="quarantine"))
+        result = build_release(resolve_sources([quarantined_source(source)]), out, options)
         held = {t: r.rows_quarantined for t, r in result.tables.items()}
         assert all(held.values()), held  # each table lost rows, rejections by cascade
         return out

@@ -32,7 +32,7 @@ from ptoffact_build.describe.report import Origin
 from ptoffact_build.describe.usage import card_for_repo
 from ptoffact_build.publish.hub import OWNED_FILES
 from ptoffact_build.read.sources import resolve_sources
-from ptoffact_build.release import build_release
+from ptoffact_build.release import BuildOptions, build_release
 from ptoffact_build.schema import TABLES, load_schema
 from ptoffact_build.write.sink import ShardOptions
 
@@ -99,7 +99,7 @@ def sharded_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample with small shards: a table in several Parquet files."""
     out = tmp_path_factory.mktemp("sharded") / "release"
     options = ShardOptions(shard_bytes=60_000, row_group_bytes=20_000)
-    build_release(resolve_sources(["sample"]), out, shard_options=options)
+    build_release(resolve_sources(["sample"]), out, BuildOptions(shards=options))
     return out
 
 

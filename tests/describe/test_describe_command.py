@@ -14,7 +14,7 @@ import pytest
 from helpers import change_office_actions
 from ptoffact_build.cli import main
 from ptoffact_build.read.sources import resolve_sources
-from ptoffact_build.release import build_release
+from ptoffact_build.release import BuildOptions, build_release
 
 REPO = "some-org/ptoffact-described"
 DOCUMENTS = {
@@ -52,7 +52,7 @@ def test_describe_for_a_repository_writes_what_build_writes_for_it(
     copy: Path, tmp_path: Path
 ) -> None:
     built = tmp_path / "built-for-repo"
-    build_release(resolve_sources(["sample"]), built, repo=REPO)
+    build_release(resolve_sources(["sample"]), built, BuildOptions(repo=REPO))
     assert main(["describe", str(copy), "--repo", REPO]) == 0
     assert files_of(copy) == files_of(built)
     assert f'load_dataset("{REPO}"' in (copy / "README.md").read_text()

@@ -62,7 +62,7 @@ def test_the_readme_synopsis_names_every_option_of_every_command() -> None:
     """The synopsis is rendered from the parser: every command and option string is in it."""
     import argparse
 
-    from ptoffact_build.cli import parser
+    from ptoffact_build.arguments import parser
     from ptoffact_build.devtools.generate import SYNOPSIS_BEGIN, SYNOPSIS_END
 
     readme = (repo_root() / "README.md").read_text(encoding="utf-8")

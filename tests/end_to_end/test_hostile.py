@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from ptoffact_build.cli import SIZE_RANGES, main
+from ptoffact_build.arguments import SIZE_RANGES
+from ptoffact_build.cli import main
 
 TIMEOUT = 120
 

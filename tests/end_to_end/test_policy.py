@@ -11,8 +11,9 @@ import pytest
 
 from helpers import sample_rows, write_rows
 from ptoffact_build.errors import DataInvalid
+from ptoffact_build.pipeline import CheckOptions
 from ptoffact_build.read.sources import resolve_sources
-from ptoffact_build.release import build_release
+from ptoffact_build.release import BuildOptions, build_release
 
 
 def corrupt(files: dict[str, Path]) -> None:
@@ -53,7 +54,9 @@ def test_fail_without_previous_release_writes_nothing(tmp_path: Path, sample_csv
 def test_quarantine_keeps_every_row(tmp_path: Path, sample_csvs) -> None:
     bad_ifw = corrupt(sample_csvs)
     out = tmp_path / "release"
-    result = build_release(resolve_sources(sample_csvs.values()), out, policy="quarantine")
+    result = build_release(
+        resolve_sources(sample_csvs.values()), out, BuildOptions(CheckOptions(policy="quarantine"))
+    )
     rejections_of_bad = sum(1 for r in sample_rows("rejections")[1:] if r[1] == bad_ifw)
     assert rejections_of_bad > 0
     actions = result.tables["office_actions"]

@@ -18,8 +18,9 @@ import yaml
 
 from helpers import sample_rows, write_rows
 from ptoffact_build.devtools import make_sample
+from ptoffact_build.pipeline import CheckOptions
 from ptoffact_build.read.sources import resolve_sources
-from ptoffact_build.release import build_release
+from ptoffact_build.release import BuildOptions, build_release
 from ptoffact_build.schema import TABLES, load_schema
 
 
@@ -120,7 +121,11 @@ def test_small_shards_and_row_groups(tmp_path: Path) -> None:
 
     out = tmp_path / "small"
     options = ShardOptions(shard_bytes=200_000, row_group_bytes=50_000)
-    build_release(resolve_sources(["sample"]), out, shard_options=options, chunk_bytes=20_000)
+    build_release(
+        resolve_sources(["sample"]),
+        out,
+        BuildOptions(CheckOptions(chunk_bytes=20_000), shards=options),
+    )
     shards = sorted((out / "data" / "citations").glob("*.parquet"))
     assert len(shards) > 1
     assert all(s.name.endswith(f"-of-{len(shards):05d}.parquet") for s in shards)

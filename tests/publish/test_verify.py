@@ -15,6 +15,8 @@ import pytest
 
 from helpers import sample_rows, write_rows
 from ptoffact_build.cli import main
+from ptoffact_build.pipeline import CheckOptions
+from ptoffact_build.release import BuildOptions
 
 SHARD = "data/citations/train-00000-of-00001.parquet"
 
@@ -106,7 +108,9 @@ def test_quarantine_files_are_checked(sample_csvs: dict[str, Path], tmp_path: Pa
     write_rows(sample_csvs["office_actions"], rows)
     out = tmp_path / "held"
     build_release(
-        resolve_sources([str(sample_csvs["office_actions"].parent)]), out, policy="quarantine"
+        resolve_sources([str(sample_csvs["office_actions"].parent)]),
+        out,
+        BuildOptions(CheckOptions(policy="quarantine")),
     )
     held = [
         r["quarantined"]

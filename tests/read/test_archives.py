@@ -12,7 +12,7 @@ import pytest
 
 from helpers import sample_rows
 from ptoffact_build.errors import SourceError
-from ptoffact_build.pipeline import run_tables
+from ptoffact_build.pipeline import CheckOptions, run_tables
 from ptoffact_build.read.sources import SourceFile, resolve_sources
 from ptoffact_build.read.stata_reader import read_stata_file
 
@@ -109,6 +109,6 @@ def test_bzip2_and_lzma_members_are_read(tmp_path: Path, sample_csvs, method: in
         method,
     )
     files = {**sample_csvs, "rejections": path}
-    result = run_tables(resolve_sources(files.values()), keep_all=True)
+    result = run_tables(resolve_sources(files.values()), CheckOptions(keep_all=True))
     assert result.findings() == []
     assert result.tables["rejections"].rows_valid == len(sample_rows("rejections")) - 1

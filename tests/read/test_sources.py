@@ -13,7 +13,7 @@ import pytest
 
 from helpers import sample_rows, write_rows
 from ptoffact_build.errors import SourceError, UsageError
-from ptoffact_build.pipeline import run_tables
+from ptoffact_build.pipeline import CheckOptions, run_tables
 from ptoffact_build.read.csv_reader import iter_chunks, last_record_end
 from ptoffact_build.read.sources import classify, resolve_sources, sample_dir
 from ptoffact_build.release import build_release
@@ -53,7 +53,7 @@ def test_bom_crlf_and_reordered_columns_are_read(tmp_path: Path, sample_csvs, re
     order = list(reversed(range(len(rows[0]))))
     text = "\r\n".join(",".join(quote(r[i]) for i in order) for r in rows) + "\r\n"
     sample_csvs["citations"].write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
-    result = run_tables(resolve_sources(sample_csvs.values()), keep_all=True)
+    result = run_tables(resolve_sources(sample_csvs.values()), CheckOptions(keep_all=True))
     assert result.findings() == []
     assert result.tables["citations"].rows_valid == reference["citations"].num_rows
 
@@ -277,7 +277,7 @@ def test_bytes_that_are_not_utf8_are_an_encoding_error(sample_csvs) -> None:
     lines = sample_csvs["citations"].read_bytes().split(b"\n")
     lines[40] = lines[40].replace(b"0", b"\xff", 1)
     sample_csvs["citations"].write_bytes(b"\n".join(lines))
-    result = run_tables(resolve_sources(sample_csvs.values()), keep_all=True)
+    result = run_tables(resolve_sources(sample_csvs.values()), CheckOptions(keep_all=True))
     (finding,) = result.findings()
     assert finding.key() == ("citations", 41, None, "encoding-error")
     assert not result.ok
@@ -289,7 +289,7 @@ def test_missing_and_extra_columns_are_named(sample_csvs) -> None:
     rows = [[*r, "x"] for r in sample_rows("citations")]
     rows[0][-1] = "surprise"
     write_rows(sample_csvs["citations"], rows)
-    result = run_tables(resolve_sources(sample_csvs.values()), keep_all=True)
+    result = run_tables(resolve_sources(sample_csvs.values()), CheckOptions(keep_all=True))
     lines = {f.one_line() for f in result.findings()}
     assert any("rejections.csv" in line and "myriad_in" in line for line in lines)
     assert any("citations.csv" in line and "surprise" in line for line in lines)
@@ -325,7 +325,7 @@ def test_zip_methods_read_the_same(tmp_path: Path, sample_csvs, method) -> None:
     with zipfile.ZipFile(path, "w", method) as archive:
         archive.writestr("rejections.csv", sample_csvs["rejections"].read_bytes())
     files = {**sample_csvs, "rejections": path}
-    result = run_tables(resolve_sources(files.values()), keep_all=True)
+    result = run_tables(resolve_sources(files.values()), CheckOptions(keep_all=True))
     assert result.findings() == []
     assert result.tables["rejections"].rows_valid == len(sample_rows("rejections")) - 1
 

@@ -11,8 +11,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from ptoffact_build.pipeline import CheckOptions
 from ptoffact_build.read.sources import resolve_sources
-from ptoffact_build.release import ShardOptions, build_release
+from ptoffact_build.release import BuildOptions, ShardOptions, build_release
 from ptoffact_build.schema import TABLES
 from ptoffact_build.write import sort as order
 from ptoffact_build.write.sort import BucketSorter
@@ -27,7 +28,11 @@ def releases(tmp_path_factory) -> dict[int, Path]:
     for size in sorted(set(ROW_GROUP_BYTES.values())):
         out = tmp_path_factory.mktemp(f"groups_{size}") / "release"
         options = ShardOptions(shard_bytes=300_000, row_group_bytes=size)
-        build_release(resolve_sources(["sample"]), out, shard_options=options, chunk_bytes=30_000)
+        build_release(
+            resolve_sources(["sample"]),
+            out,
+            BuildOptions(CheckOptions(chunk_bytes=30_000), shards=options),
+        )
         built[size] = out
     return built
 

@@ -15,8 +15,9 @@ import pytest
 from helpers import sample_rows, write_rows
 from ptoffact_build import __version__
 from ptoffact_build.cli import main
+from ptoffact_build.pipeline import CheckOptions
 from ptoffact_build.read.sources import resolve_sources
-from ptoffact_build.release import build_release
+from ptoffact_build.release import BuildOptions, build_release
 from ptoffact_build.write.scratch import is_release
 from ptoffact_build.write.sink import ShardOptions
 
@@ -78,7 +79,9 @@ def test_the_build_id_follows_the_content_not_the_time(tmp_path: Path) -> None:
         write_rows(sources / f"{table}.csv", sample_rows(table))
     options = ShardOptions(row_group_bytes=64 << 10)
     for name in ("a", "b"):
-        build_release(resolve_sources([str(sources)]), tmp_path / name, shard_options=options)
+        build_release(
+            resolve_sources([str(sources)]), tmp_path / name, BuildOptions(shards=options)
+        )
     a, b = tmp_path / "a", tmp_path / "b"
     assert build_id_of(a) == build_id_of(b) and version_of(a) == version_of(b)
     assert every_file(a) == every_file(b)
@@ -88,13 +91,15 @@ def test_the_build_id_follows_the_content_not_the_time(tmp_path: Path) -> None:
     rows[5][rows[0].index("mayo_in")] = "1"
     write_rows(sources / "rejections.csv", rows)
     c = tmp_path / "c"
-    build_release(resolve_sources([str(sources)]), c, shard_options=options)
+    build_release(resolve_sources([str(sources)]), c, BuildOptions(shards=options))
     assert build_id_of(c) != build_id_of(a)
     assert version_of(c) != version_of(a) and version_of(c).startswith(f"{__version__}+")
     unchanged = [n for n in every_file(a) if (a / n).read_bytes() == (c / n).read_bytes()]
     tables = {n.split("/")[1] for n in unchanged if n.startswith(("data/", "csv/"))}
     assert tables == {"office_actions.csv.gz", "office_actions", "citations.csv.gz", "citations"}
-    build_release(resolve_sources([str(sources)]), tmp_path / "d", shard_options=ShardOptions())
+    build_release(
+        resolve_sources([str(sources)]), tmp_path / "d", BuildOptions(shards=ShardOptions())
+    )
     assert build_id_of(tmp_path / "d") != build_id_of(tmp_path / "c")  # the options count
 
 
@@ -114,8 +119,10 @@ def test_the_release_follows_the_umask_and_holds_no_scratch(
         build_release(
             resolve_sources([str(sample_csvs["office_actions"].parent)]),
             out,
-            policy="quarantine",
-            shard_options=ShardOptions(shard_bytes=64 << 10, row_group_bytes=16 << 10),
+            BuildOptions(
+                CheckOptions(policy="quarantine"),
+                shards=ShardOptions(shard_bytes=64 << 10, row_group_bytes=16 << 10),
+            ),
         )
     finally:
         os.umask(previous)

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from helpers import sample_rows, write_rows
+from ptoffact_build.pipeline import CheckOptions
 from ptoffact_build.read.sources import SourceFile, resolve_sources
-from ptoffact_build.release import build_release
+from ptoffact_build.release import BuildOptions, build_release
 from ptoffact_build.schema import TABLES
 from ptoffact_build.write.zip_copy import GZIP_HEADER, ZipMember, copy_member, copyable_member
 
@@ -113,7 +114,7 @@ def test_a_quarantined_row_makes_the_copy_fall_back_to_the_valid_rows(tmp_path: 
     rows["office_actions"][5] = bad
     source = zip_tables(tmp_path / "src", rows)
     out = tmp_path / "release"
-    build_release(resolve_sources([source]), out, policy="quarantine")
+    build_release(resolve_sources([source]), out, BuildOptions(CheckOptions(policy="quarantine")))
     text = gzip.decompress((out / "csv" / "office_actions.csv.gz").read_bytes()).decode()
     lines = text.splitlines()
     assert len(lines) == len(rows["office_actions"]) - 1  # the header, less the bad row

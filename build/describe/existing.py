@@ -1,5 +1,5 @@
-"""``ptoffact describe RELEASE``: an existing release's card, figures, datapackage and report
-statistics, rendered again from its own shards (no source needed).
+"""An existing release described again from its own shards, no source needed (``ptoffact
+describe RELEASE``): its card, figures, datapackage, croissant.json and report statistics.
 
 After an upgrade of ptoffact, for a release downloaded from the Hub (``--repo`` writes its
 card's loading examples for the Hub repository), or after its rows were changed and
@@ -14,7 +14,6 @@ the recorded digests.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -25,22 +24,11 @@ from ptoffact_build.describe.facts import ReleaseFacts
 from ptoffact_build.describe.record import ReleaseRecord
 from ptoffact_build.describe.report import with_description
 from ptoffact_build.describe.shards import UnreadableRelease
-from ptoffact_build.errors import EXIT_OK
 from ptoffact_build.ownfiles import OwnFileError
 from ptoffact_build.release_folder import ReleaseFolder, open_release
 from ptoffact_build.schema import TABLES
 
 REPORT_LIMIT = 64 << 20  # a report holds at most a few thousand examples
-
-
-def run_describe(args: argparse.Namespace) -> int:
-    from ptoffact_build.publish.hub import check_repo_id
-
-    repo = None if args.repo is None else check_repo_id(args.repo)
-    facts = describe_release(args.release, repo)
-    rows = ", ".join(f"{t} {facts.rows(t):,}" for t in TABLES)
-    print(f"described {args.release} ({rows})")
-    return EXIT_OK
 
 
 def read_report(folder: ReleaseFolder) -> dict[str, Any]:
