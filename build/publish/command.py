@@ -9,6 +9,7 @@ from typing import Any
 
 from ptoffact_build.errors import EXIT_INVALID, EXIT_OK, UsageError
 from ptoffact_build.publish.files import release_files
+from ptoffact_build.publish.rowscommand import add_rows_arguments, release_to_verify, run_rows
 from ptoffact_build.publish.verify import check_release, problems, read_datapackage, recorded_files
 
 PUBLISH_EPILOG = """\
@@ -70,14 +71,21 @@ def add_publish_command(commands: argparse._SubParsersAction) -> None:
 
 
 def add_verify_command(commands: argparse._SubParsersAction) -> None:
-    release_command(
-        commands,
+    verify = commands.add_parser(
         "verify",
-        "check a release's files against their recorded sizes and sha256",
+        help="check a release's files against their recorded sizes and sha256 (and, with "
+        "--rows, every row)",
         description="Check every file a release records (datapackage.json and SHA256SUMS if "
-        "present). Exit 0 when all match, 1 naming each file that differs or is missing, 2 when "
-        "the folder is not a release.",
+        "present); with --rows, also re-check every row. RELEASE is a folder, or OWNER/NAME"
+        "[@REVISION] for a release published on the Hugging Face Hub, downloaded first into the "
+        "cache. Exit 0 when all match, 1 naming each file that differs or is missing (or with "
+        "--rows, the findings), 2 when the folder is not a release, 3 when a file cannot be "
+        "read, 4 when the Hub or the network fails.",
     )
+    verify.add_argument(
+        "release", metavar="RELEASE", help="the release folder, or OWNER/NAME[@REVISION] on the Hub"
+    )
+    add_rows_arguments(verify)
 
 
 def default_tag(release: Path) -> str:
@@ -89,15 +97,16 @@ def default_tag(release: Path) -> str:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    records = recorded_files(args.release)
-    found = problems(args.release, records)
+    release = release_to_verify(args)
+    records = recorded_files(release)
+    found = problems(release, records)
     for line in found:
-        print(f"ptoffact: {args.release / line}", file=sys.stderr)
+        print(f"ptoffact: {release / line}", file=sys.stderr)
     if found:
         print(f"{len(found)} of {len({r.path for r in records})} file(s) differ", file=sys.stderr)
         return EXIT_INVALID
     print(f"ok: {len({r.path for r in records})} file(s) match their recorded sha256")
-    return EXIT_OK
+    return run_rows(args, release) if args.rows else EXIT_OK
 
 
 def run_publish(args: argparse.Namespace) -> int:
