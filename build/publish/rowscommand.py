@@ -46,8 +46,7 @@ def release_to_verify(args: argparse.Namespace) -> Path:
     """The release folder ``verify`` checks: the one named, or the Hub release named,
     downloaded first. ``--report`` and ``--findings`` are checked before any download."""
     from ptoffact_build.cli import check_findings
-    from ptoffact_build.fetch.tables import resolve_cache_dir
-    from ptoffact_build.publish.download import HUB_FOLDER, download_release, hub_release
+    from ptoffact_build.publish.download import hub_release
     from ptoffact_build.write.outpath import check_report
 
     if (args.report or args.findings) and not args.rows:
@@ -59,6 +58,9 @@ def release_to_verify(args: argparse.Namespace) -> Path:
         check_report(args.report, None, [Path(args.release).resolve()])
         check_findings(args.findings, None, [Path(args.release).resolve()])
         return Path(args.release)
+    from ptoffact_build.fetch.tables import resolve_cache_dir
+    from ptoffact_build.publish.download import HUB_FOLDER, download_release
+
     cache = resolve_cache_dir(args.cache_dir, os.environ)
     check_report(args.report, None, [(cache / HUB_FOLDER).resolve()])
     check_findings(args.findings, None, [(cache / HUB_FOLDER).resolve()])
@@ -75,7 +77,6 @@ def run_rows(args: argparse.Namespace, release: Path) -> int:
     from ptoffact_build.jsonfile import write_json
     from ptoffact_build.progress import RowProgress
     from ptoffact_build.publish.rows import verify_rows
-    from ptoffact_build.release import invalid_message
     from ptoffact_build.schema import TABLES
 
     use_lean_allocators()
@@ -83,7 +84,9 @@ def run_rows(args: argparse.Namespace, release: Path) -> int:
     checked = verify_rows(release, findings=args.findings, progress=progress)
     if args.report:
         write_json(args.report, rows_report(checked, release))
-    if not checked.ok:
+    if not checked.ok:  # the same line as validate gives
+        from ptoffact_build.release import invalid_message  # imports the card's Hub client
+
         raise DataInvalid(invalid_message(checked.result, args.report, building=False))
     rows = ", ".join(f"{t} {checked.parquet_rows[t]:,}" for t in TABLES)
     print(f"rows ok: {rows}; every CSV row valid, the Parquet shards hold the same rows")
