@@ -12,11 +12,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from test_publish import REPO, TOKEN, hub_env, publish
 
 from hub_server import FakeHub, sha256_hex
@@ -156,3 +159,36 @@ def test_a_local_folder_is_never_taken_for_a_repository(
     assert hub_release("owner/name") == HubRelease("owner/name", "main")
     assert hub_release("owner/name@v1.2") == HubRelease("owner/name", "v1.2")
     assert hub_release("not a repo/x y") is None
+
+
+def yaml_blocks(markdown: str) -> list[str]:
+    return re.findall(r"^```yaml\n(.*?)^```$", markdown, re.DOTALL | re.MULTILINE)
+
+
+def test_the_ci_job_of_the_readme_and_the_card_verifies_the_release(
+    hub: FakeHub, sample_release: Path, tmp_path: Path
+) -> None:
+    from ptoffact_build.describe.usage import card_for_repo
+    from ptoffact_build.devtools.generate import repo_root
+
+    card = card_for_repo((sample_release / "README.md").read_text(encoding="utf-8"), REPO)
+    assert card is not None
+    (job,) = yaml_blocks(card)  # the Hub card's job names the repository
+    (readme_job,) = yaml_blocks((repo_root() / "README.md").read_text(encoding="utf-8"))
+    assert readme_job == job.replace(REPO, "OWNER/NAME")
+    workflow = yaml.safe_load(job)["jobs"]["verify"]
+    assert workflow["env"] == {"REPOSITORY": REPO, "TAG": "TAG"}
+    (command,) = [s["run"] for s in workflow["steps"] if "ptoffact verify" in s.get("run", "")]
+    env = {
+        **hub_env(hub, tmp_path, token=None),
+        **workflow["env"],
+        "TAG": TAG,  # the placeholder the user fills in
+        "PTOFFACT_CACHE": str(tmp_path / "cache"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    done = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "report.json").read_text())["valid"] is True
+    assert (tmp_path / "findings.csv").read_text().startswith('"table","file","row"')
