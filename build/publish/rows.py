@@ -150,14 +150,16 @@ def checked_shards(release: Path, table: RecordedTable, log: FindingLog) -> list
 
 
 def shard_frames(release: Path, shard: Shard) -> Iterator[pl.DataFrame]:
-    """A shard's rows as Polars reads them, batch by batch (a generator)."""
-    try:
-        yield from pl.scan_parquet(release / shard.path).collect_batches(
-            chunk_size=PARQUET_BATCH_ROWS
-        )
-    except pl.exceptions.PolarsError as error:
-        message = " ".join(str(error).split())
-        raise SourceError(f"{release / shard.path}: cannot be read ({message})") from None
+    """A shard's rows as Polars reads them, :data:`PARQUET_BATCH_ROWS` at a time (a slice
+    of the file is decoded at a time, so memory holds one batch, not a row group)."""
+    rows = shard_footer(release, shard).num_rows
+    scan = pl.scan_parquet(release / shard.path)
+    for start in range(0, rows, PARQUET_BATCH_ROWS):
+        try:
+            yield scan.slice(start, PARQUET_BATCH_ROWS).collect()
+        except pl.exceptions.PolarsError as error:
+            message = " ".join(str(error).split())
+            raise SourceError(f"{release / shard.path}: cannot be read ({message})") from None
 
 
 @dataclass
