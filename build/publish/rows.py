@@ -176,7 +176,8 @@ class ParquetDigests:
         for table in TABLES:
             digests[table] = RowDigest()
             for shard in self.shards[table]:
-                for frame in shard_frames(self.release, shard):
+                frames = shard_frames(self.release, shard)
+                for frame in self.watch.timed("parquet rows read (worker thread)", frames):
                     if self.stop.is_set():
                         return digests
                     with self.watch.stage("parquet rows hashed (worker thread)"):
@@ -263,12 +264,14 @@ def check_release_rows(
             sources, "fail", None, progress, chunk_bytes, log, False, observer=csv, measures=False
         )
         csv.line.wait()
+        if progress is not None and not pending.done():
+            progress.note("hashing the last Parquet rows")
         digests = pending.result()
     finally:
         parquet.stop.set()
     result.watch = merged(result.watch, watch)
     count_findings(tables, result, log)
-    differing = {t: csv.digests[t].differing(digests[t]) for t in TABLES}
+    differing = {t: compared(csv.digests[t], digests[t], result, t) for t in TABLES}
     if any(len(b) for b in differing.values()):
         with result.watch.stage("naming the rows that differ"):
             name_differences(
@@ -280,6 +283,14 @@ def check_release_rows(
         {t: digests[t].rows for t in TABLES},
         {t: len(differing[t]) for t in TABLES},
     )
+
+
+def compared(csv: RowDigest, parquet: RowDigest, result: RunResult, table: str) -> np.ndarray:
+    """The buckets in which a table's copies differ; none for a CSV copy that could not be
+    read to its end (its encoding-error says so; its rows were not all seen)."""
+    if result.tables[table].unreadable:
+        return np.zeros(0, np.intp)
+    return csv.differing(parquet)
 
 
 def merged(first: Stopwatch, second: Stopwatch) -> Stopwatch:

@@ -10,6 +10,7 @@ own findings; recorded row counts and shard schemas are checked.
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import shutil
@@ -416,3 +417,17 @@ def test_files_that_differ_stop_before_the_rows(release: Path, tmp_path: Path, c
     captured = capsys.readouterr()
     assert code == 1 and "csv/rejections.csv.gz" in captured.err
     assert "rows ok" not in captured.out
+
+
+def test_a_csv_copy_with_a_byte_that_is_not_utf8(release: Path, tmp_path: Path, capsys) -> None:
+    path = release / csv_copy("citations")
+    data = gzip.decompress(path.read_bytes())
+    cut = data.index(b"\n", len(data) // 2) + 1
+    path.write_bytes(gzip.compress(data[:cut] + b"\xff" + data[cut:], mtime=0))
+    rerecord(release, csv_copy("citations"))
+    code, _, findings = verify_rows(release, tmp_path, capsys=capsys)
+    assert code == 1
+    (unreadable,) = [f for f in findings if f["type"] == "encoding-error"]
+    assert unreadable["table"] == "citations"
+    # the table stopped at the byte: its rows are not compared with the Parquet ones
+    assert not [f for f in findings if f["table"] == "citations" and f["type"] != "encoding-error"]
