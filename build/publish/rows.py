@@ -42,7 +42,7 @@ from ptoffact_build.stopwatch import Stopwatch
 COPY_MISMATCH = "copy-mismatch"  # a row of one copy with no equal row in the other
 ROW_COUNT = "row-count"  # rows counted differ from the rows recorded
 PARQUET_SCHEMA = "parquet-schema"  # a shard whose Arrow schema is not its table's
-PARQUET_BATCH_ROWS = 1 << 18  # rows per batch read from a shard
+PARQUET_BATCH_ROWS = 1 << 19  # rows per batch read from a shard (fewer cost more CPU)
 HASHES_QUEUED = 2  # CSV batches waiting to be hashed while the next is checked
 
 
