@@ -431,3 +431,23 @@ def test_a_csv_copy_with_a_byte_that_is_not_utf8(release: Path, tmp_path: Path, 
     assert unreadable["table"] == "citations"
     # the table stopped at the byte: its rows are not compared with the Parquet ones
     assert not [f for f in findings if f["table"] == "citations" and f["type"] != "encoding-error"]
+
+
+def test_a_release_with_quarantined_rows_passes(
+    sample_csvs: dict[str, Path], tmp_path: Path, capsys
+) -> None:
+    """Its CSV copies hold the valid rows in key order (not the source's), as its shards do;
+    the quarantined rows are in neither."""
+    from helpers import sample_rows, write_rows
+    from ptoffact_build.read.sources import resolve_sources
+    from ptoffact_build.release import build_release
+
+    rows = sample_rows("office_actions")
+    rows[9][3] = "31/12/2016"
+    write_rows(sample_csvs["office_actions"], rows)
+    out = tmp_path / "held"
+    build_release(resolve_sources(sample_csvs.values()), out, policy="quarantine")
+    held = {r["name"]: r["quarantined"]["rows"] for r in package_of(out)["resources"]}
+    assert held["office_actions"] == 1 and held["rejections"] > 0  # its rejections follow it
+    code, _, findings = verify_rows(out, tmp_path, capsys=capsys)
+    assert code == 0 and findings == []
