@@ -239,7 +239,7 @@ def schema_findings(log: FindingLog, schema: TableSchema, located: Located) -> N
 
 def key_column(release: Path, shards: list[Shard], name: str) -> pa.ChunkedArray:
     """One column of every shard of a table (a key: small beside the table)."""
-    frames = [frame.select(name) for shard in shards for frame in shard_frames(release, shard)]
+    frames = [frame for shard in shards for frame in shard_frames(release, shard, [name])]
     if not frames:
         return pa.chunked_array([], pa.string())
     return pl.concat(frames).to_arrow().column(name)
@@ -305,7 +305,7 @@ def every_row_dangling(
     """A foreign-key finding for each row of the shards whose value is not a key."""
     for shard in shards:
         start = 0
-        for frame in shard_frames(release, shard):
+        for frame in shard_frames(release, shard, [name]):
             values = frame.get_column(name).to_arrow()
             mask = dangling(values, index)
             if mask.any():

@@ -149,11 +149,16 @@ def checked_shards(release: Path, table: RecordedTable, log: FindingLog) -> list
     return usable
 
 
-def shard_frames(release: Path, shard: Shard) -> Iterator[pl.DataFrame]:
-    """A shard's rows as Polars reads them, :data:`PARQUET_BATCH_ROWS` at a time (a slice
-    of the file is decoded at a time, so memory holds one batch, not a row group)."""
+def shard_frames(
+    release: Path, shard: Shard, columns: list[str] | None = None
+) -> Iterator[pl.DataFrame]:
+    """A shard's rows (or some ``columns`` of them) as Polars reads them,
+    :data:`PARQUET_BATCH_ROWS` at a time (a slice of the file is decoded at a time, so memory
+    holds one batch, not a row group)."""
     rows = shard_footer(release, shard).num_rows
     scan = pl.scan_parquet(release / shard.path)
+    if columns is not None:
+        scan = scan.select(columns)
     for start in range(0, rows, PARQUET_BATCH_ROWS):
         try:
             yield scan.slice(start, PARQUET_BATCH_ROWS).collect()
