@@ -173,7 +173,7 @@ def render(command: str, scale: float, data: Path, work: Path, found: list[Round
     release = work / release_name(scale)
     rows = release_rows(release)
     lines = [
-        f"## `verify --rows` against frictionless-py at scale {scale:g}",
+        f"### `verify --rows` against frictionless-py at scale {scale:g}",
         "",
         "Reproduce (from the repository root):",
         "",
