@@ -69,6 +69,14 @@ class TableSink(Protocol):
     def table_done(self, watch: Stopwatch, feed: RowFeed | None = None) -> None: ...
 
 
+class RowObserver(Protocol):
+    """Something shown each table's valid rows as they are checked (``verify --rows``)."""
+
+    def observe(self, table: str, file: str, rows: np.ndarray, typed: pa.RecordBatch) -> None:
+        """The next valid rows of ``table`` read from ``file``: their row numbers there and
+        the rows typed as the release's Arrow schema (called on the checking thread)."""
+
+
 class RowFeed(Protocol):
     """Something shown each valid row as the sink writes it, in the order written."""
 
@@ -141,6 +149,8 @@ class TableRun:
     quirks_line: InOrder = field(init=False)
     statistics: BuildStatistics | None = None
     statistics_line: InOrder = field(init=False)
+    observer: RowObserver | None = None  # shown the valid rows (verify --rows)
+    measures: bool = True  # False: no quirk measures (verify --rows re-checks rows only)
 
     def __post_init__(self) -> None:
         self.quirks_line = InOrder("quirks", self.watch)
@@ -150,7 +160,8 @@ class TableRun:
         self.arrow_schema = self.schema.arrow
         self.needs = needs_of_later_tables(self.schema.name)
         self.keep_kept_keys = self.needs.kept_keys and self.policy == "quarantine"
-        self.values: dict[str, list[pa.Array]] = {name: [] for name in self.needs.values}
+        values = self.needs.values if self.measures else ()
+        self.values: dict[str, list[pa.Array]] = {name: [] for name in values}
 
     def run_file(self, source: SourceFile, chunk_bytes: int, progress: RowProgress) -> None:
         try:
@@ -199,6 +210,8 @@ class TableRun:
         typed = cast_to(kept, self.arrow_schema)
         self.result.rows_read += checked.table.num_rows
         self.result.rows_valid += typed.num_rows
+        if self.observer is not None:
+            self.observer.observe(self.schema.name, checked.file, checked.rows[~bad], typed)
         self.observe_quirks(typed)
         self.observe_statistics(typed)
         if self.keep_kept_keys:
@@ -212,7 +225,8 @@ class TableRun:
 
     def observe_quirks(self, typed: pa.RecordBatch) -> None:
         """Measure quirks on a worker thread, one batch at a time, in order."""
-        self.quirks_line.submit(self.timed_observe, typed)
+        if self.measures:
+            self.quirks_line.submit(self.timed_observe, typed)
 
     def timed_observe(self, typed: pa.RecordBatch) -> None:
         with self.watch.stage("quirks (worker thread)"):
@@ -265,7 +279,8 @@ class TableRun:
         self.quirks_line.wait()
         self.statistics_line.wait()
         with self.watch.stage("quirks"):
-            self.result.quirks = self.quirks.summary()
+            if self.measures:
+                self.result.quirks = self.quirks.summary()
             if self.statistics is not None:
                 self.statistics.take_from_quirks(self.quirks)
                 self.result.statistics = self.statistics.checked_summary(self.schema.name)
@@ -450,8 +465,14 @@ def run_all_tables(
     chunk_bytes: int,
     log: FindingLog,
     with_statistics: bool = True,
+    *,
+    observer: RowObserver | None = None,
+    measures: bool = True,
 ) -> RunResult:
-    """The tables in dependency order, each read, checked and handed to its sink."""
+    """The tables in dependency order, each read, checked and handed to its sink.
+
+    ``observer`` is shown every table's valid rows as they are checked; ``measures=False``
+    skips the quirk measures (``verify --rows`` re-checks rows and reports no quirks)."""
     progress = progress or RowProgress.quiet()
     shared = References()
     results: dict[str, TableResult] = {}
@@ -468,6 +489,8 @@ def run_all_tables(
             result,
             watch,
             statistics=statistics,
+            observer=observer,
+            measures=measures,
         )
         progress.start(table)
         for source in sources[table]:
