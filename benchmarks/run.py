@@ -45,11 +45,12 @@ TABLES: tuple[str, ...] = ("office_actions", "rejections", "citations")
 DEFAULT_ROOT = Path("/tmp/ptoffact-bench")
 
 
-def markers(scale: float) -> tuple[str, str]:
-    """The lines around one scale's generated section (each scale keeps its own)."""
+def markers(scale: float, name: str = "BENCHMARK") -> tuple[str, str]:
+    """The lines around one scale's generated section (each scale, and each benchmark
+    ``name``, keeps its own)."""
     return (
-        f"<!-- BEGIN GENERATED BENCHMARK scale {scale:g} -->",
-        f"<!-- END GENERATED BENCHMARK scale {scale:g} -->",
+        f"<!-- BEGIN GENERATED {name} scale {scale:g} -->",
+        f"<!-- END GENERATED {name} scale {scale:g} -->",
     )
 
 
@@ -850,10 +851,10 @@ def render(results: Results) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(path: Path, section: str, scale: float) -> None:
+def write_report(path: Path, section: str, scale: float, name: str = "BENCHMARK") -> None:
     """Replace the scale's generated section of ``path`` (creating the file or markers if
-    needed); the other scales' sections stay."""
-    begin, end = markers(scale)
+    needed); the other scales' sections (and other benchmarks' ``name``) stay."""
+    begin, end = markers(scale, name)
     block = f"{begin}\n{section}{end}\n"
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
     if begin in text and end in text and text.index(begin) < text.index(end):

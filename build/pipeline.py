@@ -56,6 +56,14 @@ class TableSink(Protocol):
     def table_done(self, watch: Stopwatch) -> None: ...
 
 
+class RowObserver(Protocol):
+    """Something shown each table's valid rows as they are checked (``verify --rows``)."""
+
+    def observe(self, table: str, file: str, rows: np.ndarray, typed: pa.RecordBatch) -> None:
+        """The next valid rows of ``table`` read from ``file``: their row numbers there and
+        the rows typed as the release's Arrow schema (called on the checking thread)."""
+
+
 @dataclass
 class TableResult:
     """What happened to one table."""
@@ -110,6 +118,7 @@ class TableRun:
     sink: TableSink | None
     result: TableResult
     watch: Stopwatch
+    observer: RowObserver | None = None  # shown the valid rows (verify --rows)
     kept_keys: list[pa.Array] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -167,6 +176,8 @@ class TableRun:
         self.result.rows_valid += typed.num_rows
         if self.keep_kept_keys:
             self.kept_keys.append(typed.column(self.schema.primary_key[0]))
+        if self.observer is not None:
+            self.observer.observe(self.schema.name, checked.file, checked.rows[~bad], typed)
         if self.sink is None:
             return
         with self.watch.stage("write: spill in key order"):
@@ -309,8 +320,10 @@ def run_all_tables(
     sinks: Mapping[str, TableSink] | None,
     progress: RowProgress,
     log: FindingLog,
+    observer: RowObserver | None = None,
 ) -> RunResult:
-    """The tables in dependency order, each read, checked and handed to its sink."""
+    """The tables in dependency order, each read, checked and handed to its sink;
+    ``observer`` is shown every table's valid rows as they are checked."""
     shared = References()
     results: dict[str, TableResult] = {}
     watch = Stopwatch()
@@ -324,6 +337,7 @@ def run_all_tables(
             None if sinks is None else sinks[table],
             result,
             watch,
+            observer,
         )
         progress.start(table)
         for source in sources[table]:

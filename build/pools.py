@@ -9,9 +9,16 @@ cancelled, so no worker thread is left waiting for work, even one whose start wa
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from ptoffact_build.stopwatch import Stopwatch
+
+T = TypeVar("T")
 
 _lock = threading.Lock()
 _pools: dict[str, ThreadPoolExecutor] = {}
@@ -49,3 +56,27 @@ def worker_pools() -> Iterator[None]:
             last = _runs == 0
         if last:
             shutdown_all()
+
+
+@dataclass
+class InOrder(Generic[T]):
+    """Work on one worker thread (the pool ``name``) while the next batch is checked, in
+    order. At most ``depth`` batches are queued or in work: a submission first waits for the
+    oldest beyond that (the stage ``waiting``, by default "wait for <name>")."""
+
+    name: str
+    watch: Stopwatch
+    waiting: str = ""
+    depth: int = 1
+    pending: deque[Future[None]] = field(default_factory=deque)
+
+    def submit(self, work: Callable[[T], None], batch: T) -> None:
+        with self.watch.stage(self.waiting or f"wait for {self.name}"):
+            while len(self.pending) >= self.depth:
+                self.pending.popleft().result()
+        self.pending.append(pool(self.name).submit(work, batch))
+
+    def wait(self) -> None:
+        """Until every batch submitted is done (the first error, if any, raised here)."""
+        while self.pending:
+            self.pending.popleft().result()

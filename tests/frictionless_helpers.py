@@ -60,7 +60,18 @@ def frictionless_findings(
         )
     folder = next(iter(files.values())).parent
     package = frictionless.Package({"resources": resources}, basepath=str(folder))
-    report = package.validate(limit_errors=100_000)
+    return report_findings(package.validate(limit_errors=100_000))
+
+
+def release_findings(datapackage: Path) -> set[tuple]:
+    """What frictionless-py reports validating a release's datapackage.json (its CSV copies,
+    their bytes and hashes), every error kept."""
+    package = frictionless.Package(str(datapackage))
+    return report_findings(package.validate(limit_errors=100_000))
+
+
+def report_findings(report: frictionless.Report) -> set[tuple]:
+    """A frictionless report's errors as (table, row, field, type), none lost to the limit."""
     found = set()
     for task in report.tasks:
         assert not task.warnings or "limit" not in str(task.warnings)
@@ -73,6 +84,7 @@ def frictionless_findings(
                     error.type,
                 )
             )
+    assert not report.errors, report.errors  # the package itself was read
     return found
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from ptoffact_build.describe.datapackage import PROJECT_URL
+
 BEGIN = "<!-- ptoffact:loading begin (ptoffact publish rewrites this section) -->"
 END = "<!-- ptoffact:loading end -->"
 SECTION = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.DOTALL)
@@ -236,11 +238,73 @@ def recipes(repo: str | None) -> str:
     )
 
 
+PLACEHOLDER_REPO = "OWNER/NAME"
+PLACEHOLDER_TAG = "TAG"
+
+VERIFY_JOB = """\
+```yaml
+# .github/workflows/verify-ptoffact.yml: re-check a published release, every file and row
+name: verify ptoffact release
+on:
+  workflow_dispatch:
+  schedule:
+    - cron: "0 6 * * 1"  # Mondays, 06:00 UTC
+jobs:
+  verify:
+    runs-on: ubuntu-latest
+    timeout-minutes: 60
+    env:
+      REPOSITORY: "{repo}"
+      TAG: "{tag}"  # the tag to check: each `ptoffact publish` tags its commit
+      # HF_TOKEN: ${{{{ secrets.HF_TOKEN }}}}  # for a private repository only
+    steps:
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - run: python -m pip install "ptoffact @ git+{project}"
+      - run: ptoffact verify --rows "$REPOSITORY@$TAG" --report report.json --findings findings.csv
+      - if: failure()
+        uses: actions/upload-artifact@v4
+        with:
+          name: ptoffact-verify
+          path: |
+            report.json
+            findings.csv
+```"""
+
+
+def verify_job(repo: str | None) -> str:
+    """A GitHub Actions job that downloads the release published to ``repo`` (a placeholder
+    when there is none) at a tag and re-checks its files and rows (``verify --rows``)."""
+    return VERIFY_JOB.format(
+        repo=repo or PLACEHOLDER_REPO, tag=PLACEHOLDER_TAG, project=PROJECT_URL
+    )
+
+
+VERIFY_SECTION = """\
+### Checking the release in CI
+
+This GitHub Actions job downloads the release from {where} at the tag `TAG` (put the tag to
+check there) and runs `ptoffact verify --rows` on it: every file against its recorded size and
+sha256, every row of the CSV copies against the Table Schemas, and every Parquet row against
+the CSV copies. It fails, keeping the report and the list of findings, when anything differs.
+
+{job}"""
+
+
+def verify_section(repo: str | None) -> str:
+    """The card's words on re-checking the published release in CI, with the job."""
+    where = f"`{repo}`" if repo else "`OWNER/NAME` (the repository it was published to)"
+    return VERIFY_SECTION.format(where=where, job=verify_job(repo))
+
+
 def loading_section(repo: str | None) -> str:
     """The whole section, between its markers: the Hub's examples for ``repo``, or the
-    folder's when there is none, a word on croissant.json, then the recipes in every tool."""
+    folder's when there is none, a word on croissant.json, then the recipes in every tool and
+    the CI job."""
     examples = HUB_EXAMPLES.format(repo=repo) if repo else FOLDER_EXAMPLES
-    return f"{BEGIN}\n## Loading\n\n{examples}\n{CROISSANT_NOTE}\n\n{recipes(repo)}\n{END}"
+    parts = [f"{examples}\n{CROISSANT_NOTE}", recipes(repo), verify_section(repo)]
+    return f"{BEGIN}\n## Loading\n\n" + "\n\n".join(parts) + f"\n{END}"
 
 
 def card_for_repo(card: str, repo: str) -> str | None:

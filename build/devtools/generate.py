@@ -2,8 +2,9 @@
 (``ptoffact regenerate-files [--check]``).
 
 - ``datapackage.json`` at the root describes the embedded sample with the release's schemas;
-- ``README.md`` holds the data dictionary and the command synopsis, each between two marker
-  lines; the synopsis is rendered from the command line's own parser.
+- ``README.md`` holds the data dictionary, the command synopsis and the CI job of ``verify``
+  (the card's, for no repository in particular), each between two marker lines; the synopsis
+  is rendered from the command line's own parser.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ END = "<!-- END GENERATED: data dictionary -->"
 SYNOPSIS_BEGIN = "<!-- BEGIN GENERATED: command synopsis (ptoffact regenerate-files) -->"
 SYNOPSIS_END = "<!-- END GENERATED: command synopsis -->"
 SYNOPSIS_WIDTH = 100
+JOB_BEGIN = "<!-- BEGIN GENERATED: verify job (ptoffact generate) -->"
+JOB_END = "<!-- END GENERATED: verify job -->"
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,10 @@ def command_synopsis() -> str:
 
 def readme_rendered(readme: str) -> str:
     """The README with its generated sections rendered afresh."""
+    from ptoffact_build.describe.usage import verify_job
+
     readme = readme_with_dictionary(readme)
+    readme = between_markers(readme, JOB_BEGIN, JOB_END, verify_job(None))
     return between_markers(readme, SYNOPSIS_BEGIN, SYNOPSIS_END, command_synopsis())
 
 

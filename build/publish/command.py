@@ -9,6 +9,7 @@ from typing import Any
 
 from ptoffact_build.errors import EXIT_INVALID, EXIT_OK, UsageError
 from ptoffact_build.publish.files import release_files
+from ptoffact_build.publish.rowscommand import add_rows_arguments, release_to_verify, run_rows
 from ptoffact_build.publish.verify import check_release, verify_release
 from ptoffact_build.release_folder import open_release
 
@@ -72,16 +73,23 @@ def add_publish_command(commands: argparse._SubParsersAction) -> None:
 
 
 def add_verify_command(commands: argparse._SubParsersAction) -> None:
-    release_command(
-        commands,
+    verify = commands.add_parser(
         "verify",
-        "check that a release folder holds exactly its files, with their recorded sha256",
+        help="check that a release folder holds exactly its files, with their recorded sha256 "
+        "(and, with --rows, every row)",
         description="Check that a release folder holds exactly the files its datapackage.json "
         "lists: each present, a regular file (no symbolic link), with the size and sha256 that "
         "datapackage.json and SHA256SUMS record, and nothing else (but what the Hub adds to a "
-        "downloaded copy: .gitattributes, .cache/huggingface/). Exit 0 when all match, 1 naming "
-        "each problem, 2 when the folder is not a release.",
+        "downloaded copy: .gitattributes, .cache/huggingface/); with --rows, also re-check every "
+        "row. RELEASE is a folder, or OWNER/NAME[@REVISION] for a release published on the "
+        "Hugging Face Hub, downloaded first into the cache. Exit 0 when all is well, 1 naming "
+        "each problem (or with --rows, the findings), 2 when the folder is not a release, 3 when "
+        "a file cannot be read, 4 when the Hub or the network fails.",
     )
+    verify.add_argument(
+        "release", metavar="RELEASE", help="the release folder, or OWNER/NAME[@REVISION] on the Hub"
+    )
+    add_rows_arguments(verify)
 
 
 def default_tag(version: str, release: Path) -> str:
@@ -92,16 +100,17 @@ def default_tag(version: str, release: Path) -> str:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    verified = verify_release(args.release)
+    release = release_to_verify(args)
+    verified = verify_release(release)
     for line in verified.problems:
-        print(f"ptoffact: {args.release}: {line}", file=sys.stderr)
+        print(f"ptoffact: {release}: {line}", file=sys.stderr)
     files = len(verified.contents.files)
     if verified.problems:
         found = len(verified.problems)
         print(f"{found} problem(s) in a release of {files} file(s)", file=sys.stderr)
         return EXIT_INVALID
     print(f"ok: the release's {files} file(s) match their records, and it holds nothing else")
-    return EXIT_OK
+    return run_rows(args, release) if args.rows else EXIT_OK
 
 
 def run_publish(args: argparse.Namespace) -> int:

@@ -69,8 +69,9 @@ def one_line(text: str, token: str) -> str:
 
 
 @contextmanager
-def hub_errors(token: str) -> Iterator[None]:
-    """Turn huggingface_hub and network failures into TokenError or HubError, token-free."""
+def hub_errors(token: str, access: str = "write") -> Iterator[None]:
+    """Turn huggingface_hub and network failures into TokenError or HubError, token-free
+    (a refusal, 401 or 403, asks to check the token's ``access``)."""
     from huggingface_hub.errors import HfHubHTTPError
 
     try:
@@ -80,7 +81,7 @@ def hub_errors(token: str) -> Iterator[None]:
         message = error.server_message or str(error).split("\n")[0]
         line = one_line(f"the Hub answered {status}: {message}", token)
         if status in (401, 403):
-            raise TokenError(f"{line} (check the token's write access)") from None
+            raise TokenError(f"{line} (check the token's {access} access)") from None
         raise HubError(line) from None
     except PtoffactError:
         raise

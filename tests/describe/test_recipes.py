@@ -23,7 +23,10 @@ from ptoffact_build.release import build_release
 
 REPO = "OWNER/NAME"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.DOTALL | re.MULTILINE)
-NOT_CODE = {"bibtex": "a citation, not code"}
+NOT_CODE = {
+    "bibtex": "a citation, not code",
+    "yaml": "a CI job: tests/publish/test_verify_hub.py runs it against the imitation Hub",
+}
 
 
 def code_blocks(card: str) -> list[tuple[str, str]]:

@@ -42,17 +42,6 @@ def run(*argv: str | bytes, cwd: Path, prefix: list[str] | None = None):
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, timeout=TIMEOUT)
 
 
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch) -> Path:
-    """A working folder holding a user's file."""
-    folder = tmp_path / "work"
-    folder.mkdir()
-    (folder / "keep.txt").write_text("the user's")
-    monkeypatch.chdir(folder)
-    monkeypatch.setenv("PTOFFACT_CACHE", str(tmp_path / "cache"))
-    return folder
-
-
 def dead_pid() -> int:
     """The PID of a process that has ended."""
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,

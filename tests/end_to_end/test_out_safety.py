@@ -43,17 +43,6 @@ def refused(capsys, *argv: str) -> str:
     return err
 
 
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch) -> Path:
-    """A working folder holding a user's files."""
-    folder = tmp_path / "work"
-    folder.mkdir()
-    (folder / "keep.txt").write_text("the user's")
-    monkeypatch.chdir(folder)
-    monkeypatch.setenv("PTOFFACT_CACHE", str(tmp_path / "cache"))
-    return folder
-
-
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("built") / "rel"
