@@ -111,7 +111,12 @@ def run_build(args: argparse.Namespace) -> int:
     from ptoffact_build.publish.hub import check_repo_id
     from ptoffact_build.read.access import source_access
     from ptoffact_build.release import BuildOptions, ShardOptions, build_release, output_files
-    from ptoffact_build.write.outpath import check_out, check_output_files, source_roots
+    from ptoffact_build.write.outpath import (
+        check_findings,
+        check_out,
+        check_output_files,
+        source_roots,
+    )
 
     check_sizes(args)
     named = [s for s in args.source if s != ODP]
@@ -145,7 +150,7 @@ def run_validate(args: argparse.Namespace) -> int:
     from ptoffact_build.describe.report import report_json, source_records
     from ptoffact_build.jsonfile import write_json
     from ptoffact_build.pipeline import run_tables
-    from ptoffact_build.write.outpath import check_output_files, source_roots
+    from ptoffact_build.write.outpath import check_findings, check_output_files, source_roots
 
     check_sizes(args)
     outputs = {"--report": args.report, "--findings": args.findings}
@@ -166,15 +171,6 @@ def run_validate(args: argparse.Namespace) -> int:
     rows = ", ".join(f"{t} {r.rows_valid:,}" for t, r in result.tables.items())
     print(f"valid: {rows}")
     return EXIT_OK
-
-
-def check_findings(path: Path | None) -> None:
-    """A usage error, before any work, unless ``--findings`` names a CSV or JSON Lines file
-    (where it may be written is checked with the other output files)."""
-    from ptoffact_build.check.findings import findings_format
-
-    if path is not None:
-        findings_format(Path(path))
 
 
 def run_fetch(args: argparse.Namespace) -> int:
@@ -226,6 +222,14 @@ def run_describe(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_verify_command(args: argparse.Namespace) -> int:
+    from ptoffact_build.allocators import use_lean_allocators
+
+    if args.rows:  # every row re-checked, as validate checks them
+        use_lean_allocators()
+    return run_verify(args)
+
+
 COMMANDS = {
     "build": run_build,
     "describe": run_describe,
@@ -235,7 +239,7 @@ COMMANDS = {
     REGENERATE: run_regenerate_files,
     "load": run_load,
     "publish": run_publish,
-    "verify": run_verify,
+    "verify": run_verify_command,
 }
 
 

@@ -31,11 +31,12 @@ from ptoffact_build.check.findings import Finding, FindingBlock, FindingLog
 from ptoffact_build.check.keys import KeyIndex
 from ptoffact_build.pipeline import CheckOptions, run_all_tables
 from ptoffact_build.progress import RowProgress
+from ptoffact_build.publish.recorded import Shard, shard_frames
 from ptoffact_build.publish.rowdigest import RowDigest, bucket_mask, buckets_of, row_hashes
-from ptoffact_build.publish.rows import COPY_MISMATCH, Shard, shard_frames
 from ptoffact_build.read.sources import SourceFile
 from ptoffact_build.schema import TABLES, TableSchema, load_schema
 
+COPY_MISMATCH = "copy-mismatch"  # a finding: a row of one copy with no equal row in the other
 NAMED_ROWS = 200_000  # rows a side per table collected to name the differences (memory bound)
 NOT_IN_PARQUET = "no equal row in the Parquet shards"
 NOT_IN_CSV = "no equal row in the CSV copy"

@@ -17,90 +17,38 @@ nullability), and the row counts must be those the release records (the datapack
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import polars as pl
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ptoffact_build.check.findings import Finding, FindingLog, FindingsFile
-from ptoffact_build.contents import DATAPACKAGE, NotARelease
-from ptoffact_build.errors import SourceError
+from ptoffact_build.contents import DATAPACKAGE
 from ptoffact_build.pipeline import CheckOptions, RunResult, run_all_tables
 from ptoffact_build.pools import InOrder, pool
 from ptoffact_build.progress import RowProgress
+from ptoffact_build.publish.recorded import (
+    RecordedTable,
+    Shard,
+    recorded_tables,
+    shard_footer,
+    shard_frames,
+)
 from ptoffact_build.publish.rowdigest import RowDigest, row_hashes
+from ptoffact_build.publish.rowmatch import name_differences
 from ptoffact_build.read.csv_reader import DEFAULT_CHUNK_BYTES
-from ptoffact_build.read.sources import SourceFile, classify
+from ptoffact_build.read.sources import SourceFile
 from ptoffact_build.release_folder import open_release
 from ptoffact_build.schema import TABLES, load_schema
 from ptoffact_build.stopwatch import Stopwatch
 
-# Finding types of verify --rows beyond frictionless' (README: "Verifying a release's rows")
-COPY_MISMATCH = "copy-mismatch"  # a row of one copy with no equal row in the other
+# Finding types of verify --rows beyond frictionless' (README: "Verifying a release's rows";
+# also rowmatch's COPY_MISMATCH)
 ROW_COUNT = "row-count"  # rows counted differ from the rows recorded
 PARQUET_SCHEMA = "parquet-schema"  # a shard whose Arrow schema is not its table's
-PARQUET_BATCH_ROWS = 1 << 19  # rows per batch read from a shard (fewer cost more CPU)
 HASHES_QUEUED = 2  # CSV batches waiting to be hashed while the next is checked
-
-
-@dataclass(frozen=True)
-class Shard:
-    """A Parquet shard as the datapackage records it: its path in the release, its rows."""
-
-    path: str
-    rows: int | None
-
-
-@dataclass(frozen=True)
-class RecordedTable:
-    """A table as the datapackage records it: the CSV copy, its rows, its Parquet shards."""
-
-    name: str
-    csv: str
-    rows: int | None
-    shards: tuple[Shard, ...]
-    csv_hash: str | None = None  # as recorded (``sha256:<hex>``)
-
-    def source(self, release: Path) -> SourceFile:
-        """The CSV copy as a source for the validation pipeline."""
-        found = classify(release / self.csv)
-        if found is None or found.table != self.name or found.kind != "csv.gz":
-            raise NotARelease(f"{DATAPACKAGE}: {self.csv!r} is not {self.name}'s gzip CSV")
-        return found
-
-
-def recorded_rows(entry: dict) -> int | None:
-    """An entry's ``rows``, when it records a count."""
-    rows = entry.get("rows")
-    return rows if isinstance(rows, int) and not isinstance(rows, bool) else None
-
-
-def recorded_tables(package: dict) -> dict[str, RecordedTable]:
-    """Every table's files and counts, from the release's datapackage; NotARelease when a
-    table or its files are not recorded."""
-    by_name = {r.get("name"): r for r in package["resources"] if isinstance(r, dict)}
-    tables = {}
-    for name in TABLES:
-        resource = by_name.get(name)
-        if resource is None or not isinstance(resource.get("path"), str):
-            raise NotARelease(f"{DATAPACKAGE}: no resource {name!r} with a path")
-        shards = resource.get("parquet")
-        if not isinstance(shards, list) or not all(
-            isinstance(s, dict) and isinstance(s.get("path"), str) for s in shards
-        ):
-            raise NotARelease(f"{DATAPACKAGE}: {name!r} lists no Parquet shards")
-        tables[name] = RecordedTable(
-            name,
-            resource["path"],
-            recorded_rows(resource),
-            tuple(Shard(s["path"], recorded_rows(s)) for s in shards),
-            resource.get("hash"),
-        )
-    return tables
 
 
 def same_schema(found: pa.Schema, expected: pa.Schema) -> bool:
@@ -116,14 +64,6 @@ def schema_note(found: pa.Schema, expected: pa.Schema) -> str:
         if not got.equals(want):
             return f"column {want.name} is {got} instead of {want}"
     return "its schema differs from the table's"
-
-
-def shard_footer(release: Path, shard: Shard) -> pq.FileMetaData:
-    """A shard's footer; SourceError when the file cannot be read as Parquet."""
-    try:
-        return pq.read_metadata(release / shard.path)
-    except (OSError, pa.ArrowException) as error:
-        raise SourceError(f"{release / shard.path}: cannot be read as Parquet ({error})") from None
 
 
 def checked_shards(release: Path, table: RecordedTable, log: FindingLog) -> list[Shard]:
@@ -148,24 +88,6 @@ def checked_shards(release: Path, table: RecordedTable, log: FindingLog) -> list
         where = f"data/{table.name}/"
         log.add(Finding(table.name, where, None, None, ROW_COUNT, None, note))
     return usable
-
-
-def shard_frames(
-    release: Path, shard: Shard, columns: list[str] | None = None
-) -> Iterator[pl.DataFrame]:
-    """A shard's rows (or some ``columns`` of them) as Polars reads them,
-    :data:`PARQUET_BATCH_ROWS` at a time (a slice of the file is decoded at a time, so memory
-    holds one batch, not a row group)."""
-    rows = shard_footer(release, shard).num_rows
-    scan = pl.scan_parquet(release / shard.path)
-    if columns is not None:
-        scan = scan.select(columns)
-    for start in range(0, rows, PARQUET_BATCH_ROWS):
-        try:
-            yield scan.slice(start, PARQUET_BATCH_ROWS).collect()
-        except pl.exceptions.PolarsError as error:
-            message = " ".join(str(error).split())
-            raise SourceError(f"{release / shard.path}: cannot be read ({message})") from None
 
 
 @dataclass
@@ -259,8 +181,6 @@ def check_release_rows(
 ) -> RowsCheck:
     """The first pass (both copies hashed side by side), the counts, then the rows named
     where the copies differ."""
-    from ptoffact_build.publish.rowmatch import name_differences
-
     usable = {t: checked_shards(release, tables[t], log) for t in TABLES}
     watch = Stopwatch()
     parquet = ParquetDigests(release, usable, watch)

@@ -46,9 +46,8 @@ def release_to_verify(args: argparse.Namespace) -> Path:
     """The release folder ``verify`` checks: the one named, or the Hub release named,
     downloaded first. ``--report`` and ``--findings`` are checked before any download, as
     ``validate`` checks them (distinct, new or ptoffact's own, outside the release)."""
-    from ptoffact_build.cli import check_findings
     from ptoffact_build.publish.download import hub_release
-    from ptoffact_build.write.outpath import check_output_files
+    from ptoffact_build.write.outpath import check_findings, check_output_files
 
     if (args.report or args.findings) and not args.rows:
         raise UsageError("--report and --findings go with --rows")
@@ -68,13 +67,11 @@ def release_to_verify(args: argparse.Namespace) -> Path:
 
 def run_rows(args: argparse.Namespace, release: Path) -> int:
     """Re-check every row; exit 0, or DataInvalid with the same one line as ``validate``."""
-    from ptoffact_build.allocators import use_lean_allocators
     from ptoffact_build.jsonfile import write_json
     from ptoffact_build.progress import RowProgress
     from ptoffact_build.publish.rows import verify_rows
     from ptoffact_build.schema import TABLES
 
-    use_lean_allocators()
     progress = RowProgress.quiet() if args.quiet else RowProgress()
     checked = verify_rows(release, findings=args.findings, progress=progress)
     if args.report:

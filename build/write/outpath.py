@@ -18,7 +18,7 @@ import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ptoffact_build.check.findings import FINDINGS_COLUMNS
+from ptoffact_build.check.findings import FINDINGS_COLUMNS, findings_format
 from ptoffact_build.errors import UsageError
 from ptoffact_build.ownfiles import OwnFileError, kind_of, open_own_file
 from ptoffact_build.read.sources import SAMPLE, sample_dir
@@ -233,3 +233,10 @@ def same_file(a: Path, b: Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
+
+
+def check_findings(path: Path | None) -> None:
+    """A usage error, before any work, unless ``--findings`` names a CSV or JSON Lines file
+    (where it may be written is checked with the other output files)."""
+    if path is not None:
+        findings_format(Path(path))
