@@ -22,6 +22,7 @@ FLAGS = GROUNDS + PARSING_FLAGS  # the office actions' flags counted per month
 CITATION_SOURCES = ("form892", "form1449", "citation_in_oa")
 CASE_LAW_FLAGS = tuple(d.flag for d in DECISIONS)  # the rejections' flags, in date order
 OTHER = "other"  # the technology center of an art unit that does not start with two digits
+VOCABULARY_LIMIT = 50  # the most frequent values a counted column keeps: all of a vocabulary
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,9 @@ class ColumnFacts:
     """One column: NULL cells, distinct non-NULL values, extremes, most frequent values.
 
     ``exact`` is False when ``distinct`` is an estimate (see :mod:`.measure`). ``counts``
-    holds the most frequent values, NULL among them, most frequent first (ties by value),
-    when the column's values were counted; None when they were not (a key column, or one
-    with too many values to count cheaply).
+    holds the :data:`VOCABULARY_LIMIT` most frequent values, NULL among them, most frequent
+    first (ties by value, NULL first), when the column's values were counted; None when
+    they were not (a key column, or one with too many values to count cheaply).
     """
 
     name: str

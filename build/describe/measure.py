@@ -37,6 +37,7 @@ from ptoffact_build.describe.facts import (
     CITATION_SOURCES,
     FLAGS,
     OTHER,
+    VOCABULARY_LIMIT,
     CitationQuirks,
     ColumnFacts,
     DecisionCounts,
@@ -63,7 +64,6 @@ from ptoffact_build.write.sort import SORT_KEYS
 SEED = 0x5EED  # of the value hashes (Polars' hash: fixed for a given Polars version)
 SAMPLED_HASHES = 1 << 20  # values sampled for a distinct count, at most
 EXACT_BELOW = 4096  # a sample with fewer distinct values: every value is counted
-VOCABULARY_LIMIT = 50  # the most frequent values kept of a counted column
 CLAIM_LIST = r"^[0-9]+(,[0-9]+)*$"
 TRIPLE = ["ifw_number", "action_type", "action_subtype"]  # what a citation's rejection is
 PAIR = ["app_id", "citation_pat_pgpub_id"]  # repeated in citations
@@ -398,9 +398,8 @@ def column_tally(
         facts = ColumnFacts(name, column.nulls, estimate, False, low, high)
         return ColumnTally(facts, bytes_found)
     counted = collect(scan.group_by(name).len())
-    counts = ranked(ValueCount(v, int(n)) for v, n in counted.iter_rows())
-    distinct = sum(1 for c in counts if c.value is not None)
-    kept = tuple(counts[:VOCABULARY_LIMIT])
+    distinct = counted.height - (1 if counted[name].null_count() else 0)
+    kept = tuple(ValueCount(v, int(n)) for v, n in most_frequent(counted, name).iter_rows())
     facts = ColumnFacts(name, column.nulls, distinct, True, low, high, kept)
     size = text_bytes(counted, name) if is_text(plan.field.type) else 0
     return ColumnTally(facts, size, counted)
@@ -422,6 +421,14 @@ def extremes(scan: pl.LazyFrame, name: str) -> tuple[Any, Any]:
 def ranked(counts: Iterable[ValueCount]) -> list[ValueCount]:
     """Most frequent first; ties by value, NULL first."""
     return sorted(counts, key=lambda c: (-c.rows, c.value is not None, c.value))
+
+
+def most_frequent(counted: pl.DataFrame, name: str) -> pl.DataFrame:
+    """The first :data:`VOCABULARY_LIMIT` of a column's rows per value (``name``, ``len``)
+    as :func:`ranked` orders them (text by its UTF-8 bytes: the order of its characters)."""
+    value = pl.col(name)
+    order = [pl.col("len"), value.is_not_null(), value]
+    return counted.sort(order, descending=[True, False, False]).head(VOCABULARY_LIMIT)
 
 
 # ---- rows per key and joins -------------------------------------------------------------

@@ -18,6 +18,7 @@ from ptoffact_build.describe.facts import (
     GROUNDS,
     OTHER,
     PARSING_FLAGS,
+    VOCABULARY_LIMIT,
     ColumnFacts,
     FigureFacts,
     MonthCount,
@@ -28,7 +29,6 @@ from ptoffact_build.schema import TABLES
 
 CODES_SHOWN = 4  # document codes the monthly counts name; the rest are summed as "other"
 TOP_VALUES = 10  # values a column profile lists
-VOCABULARY_LIMIT = 50  # a column with more distinct values lists none
 
 
 def fraction(part: int, whole: int) -> float | None:
