@@ -272,15 +272,28 @@ def draw_shares(
             zorder=3 if eligibility else 2,
         )
     year_axis(axes, x[0] - step / 2, x[-1] + step / 2)
+    finish_shares(figure, axes, path, title, "Share of the actions (%)", 3)
+    few = too_few(rows)
+    return f" On this build {few:,} actions fall in such {per}s." if few else ""
+
+
+def finish_shares(
+    figure: Figure, axes: Axes, path: Path, title: str, ylabel: str, ncols: int
+) -> None:
+    """A chart of shares finished and saved: 0 to 100 %, a grid, the decisions marked, the
+    title, the legend below in ``ncols`` columns."""
     axes.set_ylim(0, 100)
-    axes.set_ylabel("Share of the actions (%)")
+    axes.set_ylabel(ylabel)
     axes.grid(axis="y", color="0.9")
     mark_decisions(axes)
     axes.set_title(title, pad=22)
-    figure.legend(loc="outside lower center", ncols=3, frameon=False)
+    figure.legend(loc="outside lower center", ncols=ncols, frameon=False)
     save(figure, path)
-    few = sum(r["office_actions"] for r in rows if r["office_actions"] < MIN_ACTIONS)
-    return f" On this build {few:,} actions fall in such {per}s." if few else ""
+
+
+def too_few(rows: list[dict[str, Any]]) -> int:
+    """The actions of the rows (periods) with too few actions to show a share."""
+    return sum(r["office_actions"] for r in rows if r["office_actions"] < MIN_ACTIONS)
 
 
 def bar_share(part: int, whole: int) -> str:
@@ -360,14 +373,8 @@ def draw_centers_101(rows: list[dict[str, Any]], path: Path, title: str) -> str:
         label = f"{center} {CENTER_NAMES.get(center, '')}".strip()
         axes.plot(*with_gaps(x, shares, 1 / 4), label=label, linewidth=1.8)
     year_axis(axes, first - 1 / 8, last + 1 / 8)
-    axes.set_ylim(0, 100)
-    axes.set_ylabel("Actions raising a 101 rejection (%)")
-    axes.grid(axis="y", color="0.9")
-    mark_decisions(axes)
-    axes.set_title(title, pad=22)
-    figure.legend(loc="outside lower center", ncols=2, frameon=False)
-    save(figure, path)
-    few = sum(r["office_actions"] for r in rows if r["office_actions"] < MIN_ACTIONS)
+    finish_shares(figure, axes, path, title, "Actions raising a 101 rejection (%)", 2)
+    few = too_few(rows)
     return f" On this build {few:,} of their actions fall in such quarters." if few else ""
 
 
