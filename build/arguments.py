@@ -13,7 +13,11 @@ from ptoffact_build.errors import UsageError
 from ptoffact_build.publish.command import add_publish_command, add_verify_command
 from ptoffact_build.synthetic.command import add_synthesize_command
 
-DESCRIPTION = "The ``ptoffact`` command line."
+DESCRIPTION = (
+    "Validate the USPTO Office Action Research Dataset (PTOFFACT) against its Table Schemas "
+    "and write it as a release of Parquet shards, gzip CSV copies, a dataset card and its "
+    "metadata; check, describe and publish releases."
+)
 
 DEFAULT_OUT = Path("dist/ptoffact")
 ODP = "odp"
@@ -21,7 +25,7 @@ REGENERATE = "regenerate-files"
 OLD_NAMES = {"generate": REGENERATE}
 """Former command names, still accepted (not shown in --help) with a note on stderr."""
 MB = 1 << 20
-# The size options' ranges in MB (README: "The size options"). A batch of CSV costs about 11
+# The size options' ranges in MB (README, "The command line": sizes). A batch of CSV costs about 11
 # times its size in memory and reads no faster past a few MB; a shard is written one row group
 # at a time, and the Hub recommends files under 20 GB; the Hub's viewer refuses row groups over
 # about 286 MiB, and a group's rows are counted from the first rows' sizes: 256 leaves room.
@@ -179,10 +183,11 @@ def parser() -> argparse.ArgumentParser:
     )
     describe = commands.add_parser(
         "describe",
-        help="measure a release's shards again and rewrite its card, figures, datapackage "
+        help="measure a release's shards again and rewrite its card, figures, metadata "
         "and report statistics",
         description="Measure an existing release from its own Parquet shards and write its "
-        "card, figures, datapackage and report statistics again, as `build` writes them for "
+        "card, figures, datapackage.json, croissant.json and report statistics again, as "
+        "`build` writes them for "
         "the same rows (the sources are not needed). SHA256SUMS is rewritten so the release "
         "still verifies; no other file is touched.",
     )

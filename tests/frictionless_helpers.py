@@ -33,7 +33,7 @@ def frictionless_findings(
     """What frictionless-py reports on the files, every error kept.
 
     ``without_keys_into`` names tables whose incoming foreign keys are left out of the
-    schemas given to frictionless (see the README's differences).
+    schemas given to frictionless (see docs/reference.md, "Differences from frictionless-py").
     """
     resources = []
     for table, path in files.items():

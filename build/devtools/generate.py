@@ -27,7 +27,7 @@ END = "<!-- END GENERATED: data dictionary -->"
 SYNOPSIS_BEGIN = "<!-- BEGIN GENERATED: command synopsis (ptoffact regenerate-files) -->"
 SYNOPSIS_END = "<!-- END GENERATED: command synopsis -->"
 SYNOPSIS_WIDTH = 100
-JOB_BEGIN = "<!-- BEGIN GENERATED: verify job (ptoffact generate) -->"
+JOB_BEGIN = "<!-- BEGIN GENERATED: verify job (ptoffact regenerate-files) -->"
 JOB_END = "<!-- END GENERATED: verify job -->"
 
 

@@ -1,10 +1,10 @@
 """Differential test: seeded random corruptions of a small dataset, validated by ptoffact and
 by frictionless-py, must give the same set of (table, row, field, error type).
 
-Where the README's "Differences from frictionless-py" list applies, the comparison maps that
-difference by name (``DIFFERENCES``); no case is skipped. Corruptions that the chunk reader
-that once moved record boundaries (issue 7 item 9: a bare quote inside an unquoted field, bare
-CR line ends) are among the random corruptions and are also tested alone.
+Where the "Differences from frictionless-py" list of docs/reference.md applies, the comparison
+maps that difference by name (``DIFFERENCES``); no case is skipped. Corruptions that the chunk
+reader that once moved record boundaries (issue 7 item 9: a bare quote inside an unquoted
+field, bare CR line ends) are among the random corruptions and are also tested alone.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from frictionless_helpers import csv_bytes, frictionless_findings, normalise, sample_records
+from helpers import REPO
 from ptoffact_build.pipeline import CheckOptions, run_tables
 from ptoffact_build.read.sources import resolve_sources
 from ptoffact_build.schema import TABLES, load_schema
@@ -27,7 +28,7 @@ from ptoffact_build.schema import TABLES, load_schema
 CASES = 300
 OFFICE_ROWS, CHILD_ROWS = 40, 25
 
-# The README's differences, by the name the comparison uses for each.
+# The documented differences (docs/reference.md), by the name the comparison uses for each.
 DIFFERENCES = {
     "columns-by-name": "a header with the schema's names in another order is read by name",
     "encoding-error-row": "an encoding-error names the row of the bad byte (1 for the header)",
@@ -431,3 +432,11 @@ def test_the_documented_differences_hold(tmp_path: Path) -> None:
     (tmp_path / "again").mkdir()
     ours, theirs = raw_findings(case, tmp_path / "again")
     assert pattern in ours - theirs  # pattern-newline
+
+
+def test_the_reference_names_exactly_the_mapped_differences() -> None:
+    """docs/reference.md names each difference the comparison maps, and no other."""
+    text = (REPO / "docs" / "reference.md").read_text(encoding="utf-8")
+    section = text.split("## Differences from frictionless-py", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"^\d+\. \*\*[^*]+\*\*\s+\(`([a-z-]+)`\)", section, re.MULTILINE))
+    assert named == set(DIFFERENCES)
