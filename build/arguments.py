@@ -12,6 +12,7 @@ from pathlib import Path
 from ptoffact_build.errors import UsageError
 from ptoffact_build.publish.command import add_publish_command, add_verify_command
 from ptoffact_build.synthetic.command import add_synthesize_command
+from ptoffact_build.write.outpath import add_report_arguments
 
 DESCRIPTION = (
     "Validate the USPTO Office Action Research Dataset (PTOFFACT) against its Table Schemas "
@@ -70,16 +71,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         help="rows that break the schema: fail the run (default), or set them "
         "aside in quarantine/<table>.csv with their reasons",
     )
-    parser.add_argument(
-        "--report", type=Path, metavar="FILE", help="write the validation report (JSON) here"
-    )
-    parser.add_argument(
-        "--findings",
-        type=Path,
-        metavar="FILE",
-        help="list every finding in FILE (.csv, or .jsonl/.ndjson for JSON Lines): table, "
-        "file, row, field, type, value, message; written even when the run fails",
-    )
+    add_report_arguments(parser)
     parser.add_argument(
         "--chunk-mb",
         type=int,

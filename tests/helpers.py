@@ -14,7 +14,9 @@ from types import ModuleType
 from typing import Any
 
 from ptoffact_build.describe.plots import PLOTS
-from ptoffact_build.read.sources import sample_dir
+from ptoffact_build.read.sources import resolve_sources, sample_dir
+from ptoffact_build.release import BuildOptions, build_release
+from ptoffact_build.write.sink import ShardOptions
 
 REPO = Path(__file__).resolve().parent.parent
 """The repository root."""
@@ -182,3 +184,11 @@ def change_office_actions(release: Path, dropped: int = 10) -> None:
     entry["rows"] = table.num_rows
     package_path.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n")
     rerecord(release)
+
+
+def sample_release_in_shards(out: Path, shard_bytes: int, row_group_bytes: int) -> Path:
+    """The sample built into ``out`` with small shards and row groups (a table in several
+    Parquet files)."""
+    shards = ShardOptions(shard_bytes=shard_bytes, row_group_bytes=row_group_bytes)
+    build_release(resolve_sources(["sample"]), out, BuildOptions(shards=shards))
+    return out

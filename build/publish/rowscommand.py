@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ptoffact_build.errors import EXIT_OK, DataInvalid, UsageError
+from ptoffact_build.write.outpath import add_report_arguments
 
 if TYPE_CHECKING:
     from ptoffact_build.publish.rows import RowsCheck
@@ -23,15 +24,7 @@ def add_rows_arguments(verify: argparse.ArgumentParser) -> None:
         "`validate` does), the Parquet shards' schemas and rows against the CSV copies, the "
         "row counts against the datapackage's",
     )
-    verify.add_argument(
-        "--report", type=Path, metavar="FILE", help="with --rows: write the report (JSON) here"
-    )
-    verify.add_argument(
-        "--findings",
-        type=Path,
-        metavar="FILE",
-        help="with --rows: list every finding in FILE (.csv, or .jsonl/.ndjson), as `validate`",
-    )
+    add_report_arguments(verify, when="with --rows: ")
     verify.add_argument("--quiet", action="store_true", help="no progress on stderr")
     verify.add_argument(
         "--cache-dir",

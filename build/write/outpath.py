@@ -12,6 +12,7 @@ folder, FIFO or device, inside a source or ``--out``, and never two of them to o
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import stat
@@ -240,3 +241,17 @@ def check_findings(path: Path | None) -> None:
     (where it may be written is checked with the other output files)."""
     if path is not None:
         findings_format(Path(path))
+
+
+def add_report_arguments(parser: argparse.ArgumentParser, when: str = "") -> None:
+    """The ``--report`` and ``--findings`` options (checked by :func:`check_output_files`);
+    ``when`` begins their help (e.g. "with --rows: ")."""
+    report_help = f"{when}write the validation report (JSON) here"
+    parser.add_argument("--report", type=Path, metavar="FILE", help=report_help)
+    parser.add_argument(
+        "--findings",
+        type=Path,
+        metavar="FILE",
+        help=f"{when}list every finding in FILE (.csv, or .jsonl/.ndjson for JSON Lines): "
+        "table, file, row, field, type, value, message; written even when the run fails",
+    )

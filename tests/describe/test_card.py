@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from helpers import sample_release_in_shards
 from portal_server import FakePortal
 from ptoffact_build.cli import main
 from ptoffact_build.describe.arrowsize import loaded_bytes
@@ -30,11 +31,10 @@ from ptoffact_build.describe.usage import card_for_repo
 from ptoffact_build.publish.hubcard import hub_files, sums_for_card
 from ptoffact_build.publish.verify import ReleaseMismatch
 from ptoffact_build.read.sources import resolve_sources, sample_dir
-from ptoffact_build.release import BuildOptions, build_release
+from ptoffact_build.release import build_release
 from ptoffact_build.release_folder import open_release
 from ptoffact_build.schema import TABLES
 from ptoffact_build.write.parquet import ParquetShards
-from ptoffact_build.write.sink import ShardOptions
 
 REPO = "some-org/ptoffact-test"
 USPTO_CLAIM = "built from the uspto's files"
@@ -86,10 +86,7 @@ def split_sizes(release: Path) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def tiny_groups_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample with row groups of a few KB: many shards and row groups, nulls in some."""
-    out = tmp_path_factory.mktemp("tiny") / "release"
-    options = ShardOptions(shard_bytes=60_000, row_group_bytes=7_000)
-    build_release(resolve_sources(["sample"]), out, BuildOptions(shards=options))
-    return out
+    return sample_release_in_shards(tmp_path_factory.mktemp("tiny") / "release", 60_000, 7_000)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from helpers import sample_release_in_shards
 from ptoffact_build.describe.croissant import (
     CONFORMS_TO,
     CROISSANT,
@@ -31,10 +32,7 @@ from ptoffact_build.describe.limitations import LIMITATIONS, RELIABILITY_FLAGS
 from ptoffact_build.describe.report import Origin
 from ptoffact_build.describe.usage import card_for_repo
 from ptoffact_build.publish.hub import OWNED_FILES
-from ptoffact_build.read.sources import resolve_sources
-from ptoffact_build.release import BuildOptions, build_release
 from ptoffact_build.schema import TABLES, load_schema
-from ptoffact_build.write.sink import ShardOptions
 
 # mlcroissant's own deprecation warnings (rdflib's ConjunctiveGraph, pandas' inplace).
 pytestmark = [
@@ -98,9 +96,7 @@ def mlc(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def sharded_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample with small shards: a table in several Parquet files."""
     out = tmp_path_factory.mktemp("sharded") / "release"
-    options = ShardOptions(shard_bytes=60_000, row_group_bytes=20_000)
-    build_release(resolve_sources(["sample"]), out, BuildOptions(shards=options))
-    return out
+    return sample_release_in_shards(out, 60_000, 20_000)
 
 
 def normalised(value: Any) -> Any:
