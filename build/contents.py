@@ -63,10 +63,6 @@ class ReleaseContents:
             found.update(p.as_posix() for p in parents if p.as_posix() != ".")
         return found
 
-    def top_level(self) -> set[str]:
-        """The names the release holds at the top of its folder."""
-        return {name.split("/", 1)[0] for name in self.files}
-
 
 def is_hub_addition(relative: str, kind: str) -> bool:
     """Whether a path in a folder, a ``kind`` of item ("file" or "folder"), is what the Hub

@@ -72,7 +72,7 @@ class ReleaseFolder:
     def package(self) -> dict:
         """The datapackage, parsed; NotARelease when missing or unreadable."""
         try:
-            data = read_own_file(DATAPACKAGE, DATAPACKAGE_LIMIT, dir_fd=self.fd)
+            data = self.read(DATAPACKAGE, DATAPACKAGE_LIMIT)
         except FileNotFoundError:
             raise NotARelease(f"{self.path}: not a release folder (no {DATAPACKAGE})") from None
         except (OSError, OwnFileError) as error:
@@ -104,6 +104,13 @@ class ReleaseFolder:
         folder, _, name = relative.rpartition("/")
         with self.folder_fd(folder) as fd, open_own_file(name, dir_fd=fd) as stream:
             yield stream
+
+    def read(self, relative: str, limit: int) -> bytes:
+        """The bytes of a regular file of the release of at most ``limit`` bytes (OSError or
+        OwnFileError, FileTooLarge among them, when it is missing, larger or anything else)."""
+        folder, _, name = relative.rpartition("/")
+        with self.folder_fd(folder) as fd:
+            return read_own_file(name, limit, dir_fd=fd)
 
     def items(self) -> list[Item]:
         """Everything in the folder, sorted by path, without following symbolic links; the

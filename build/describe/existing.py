@@ -36,9 +36,7 @@ def read_report(folder: ReleaseFolder) -> dict[str, Any]:
     held open; NotARelease when it is not a release's report."""
     where = folder.path / REPORT_NAME
     try:
-        with folder.open(REPORT_NAME) as stream:
-            data = stream.read(REPORT_LIMIT + 1)
-        report = json.loads(data.decode("utf-8")) if len(data) <= REPORT_LIMIT else None
+        report = json.loads(folder.read(REPORT_NAME, REPORT_LIMIT).decode("utf-8"))
     except (OSError, OwnFileError, UnicodeDecodeError, ValueError) as error:
         raise NotARelease(f"{where}: unreadable ({error})") from None
     if not isinstance(report, dict) or not isinstance(report.get("tables"), dict):

@@ -38,6 +38,12 @@ FLOOR = 0.01  # the time axis leaves out end periods with fewer actions than thi
 # the busiest period's
 MIN_ACTIONS = 20  # a period with fewer actions shows no shares
 INSIDE = 0.35  # a bar at least this share of the longest carries its label inside
+# the decisions as the captions name them: "Bilski v. Kappos (2010-06-28), ... and Alice v. CLS
+# Bank (2014-06-19, solid)" (the last drawn as a solid line)
+DECISIONS_MARKED = (
+    ", ".join(f"{d.case} ({d.decided})" for d in DECISIONS[:-1])
+    + f" and {DECISIONS[-1].case} ({DECISIONS[-1].decided}, solid)"
+)
 GROUND_NAMES = {
     "rejection_101": "101 (eligibility, utility)",
     "rejection_102": "102 (novelty)",
@@ -337,8 +343,13 @@ def draw_bars(
     save(figure, path)
 
 
+def center_label(center: str) -> str:
+    """``16xx biotechnology, organic chemistry``: a center with its name, when known."""
+    return f"{center} {CENTER_NAMES.get(center, '')}".strip()
+
+
 def draw_centers(rows: list[dict[str, Any]], path: Path, title: str) -> str:
-    labels = [f"{r['center']} {CENTER_NAMES.get(r['center'], '')}".strip() for r in rows]
+    labels = [center_label(r["center"]) for r in rows]
     values = [r["office_actions"] for r in rows]
     draw_bars(labels, values, sum(values), path, title, "Office actions")
     return ""
@@ -370,8 +381,7 @@ def draw_centers_101(rows: list[dict[str, Any]], path: Path, title: str) -> str:
     for center in ELIGIBILITY_CENTERS:
         mine = {quarter_index(r["quarter"]): r for r in rows if r["center"] == center}
         shares = [share_in(mine.get(i)) for i in span]
-        label = f"{center} {CENTER_NAMES.get(center, '')}".strip()
-        axes.plot(*with_gaps(x, shares, 1 / 4), label=label, linewidth=1.8)
+        axes.plot(*with_gaps(x, shares, 1 / 4), label=center_label(center), linewidth=1.8)
     year_axis(axes, first - 1 / 8, last + 1 / 8)
     finish_shares(figure, axes, path, title, "Actions raising a 101 rejection (%)", 2)
     few = too_few(rows)
@@ -403,9 +413,8 @@ PLOTS = {
         "Each line is the share of a quarter's actions whose flag for that ground is true "
         "(`rejection_101` ... `rejection_dp`; NULL counts as not raised); an action may raise "
         "several grounds, so the lines do not add up to 100 %. Vertical lines mark the Supreme "
-        "Court's eligibility decisions Bilski v. Kappos (2010-06-28), Mayo v. Prometheus "
-        "(2012-03-20), AMP v. Myriad (2013-06-13) and Alice v. CLS Bank (2014-06-19, solid): "
-        f"watch the thick 101 line after Alice. Quarters with fewer than {MIN_ACTIONS} actions "
+        f"Court's eligibility decisions {DECISIONS_MARKED}: watch the thick 101 line after "
+        f"Alice. Quarters with fewer than {MIN_ACTIONS} actions "
         "show no share: the axis runs from the first to the last quarter with enough actions, "
         "and quarters between them with too few are gaps.",
     ),
@@ -422,9 +431,8 @@ PLOTS = {
         "Each line is the share of a technology center's actions in a quarter whose "
         "`rejection_101` is true, for the centers where the eligibility decisions weighed "
         "most: 16xx (biotechnology), 21xx (software), 36xx (e-commerce and business methods) "
-        "and 37xx (mechanical engineering). Vertical lines mark Bilski v. Kappos "
-        "(2010-06-28), Mayo v. Prometheus (2012-03-20), AMP v. Myriad (2013-06-13) and Alice "
-        "v. CLS Bank (2014-06-19, solid). A quarter with fewer than "
+        f"and 37xx (mechanical engineering). Vertical lines mark {DECISIONS_MARKED}. "
+        "A quarter with fewer than "
         f"{MIN_ACTIONS} actions of a center shows no share for it (a gap in its line).",
     ),
     "actions_by_technology_center": Plot(

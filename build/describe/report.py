@@ -6,16 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ptoffact_build.describe.facts import ReleaseFacts
 from ptoffact_build.describe.quirks import quirks_json
 from ptoffact_build.describe.statistics import statistics_json
 from ptoffact_build.filerecord import FileRecord
 from ptoffact_build.hashing import file_sha256
-from ptoffact_build.pipeline import RunResult
 from ptoffact_build.read.sources import SourceFile, sample_dir
 from ptoffact_build.schema import TABLES
+
+if TYPE_CHECKING:
+    from ptoffact_build.pipeline import RunResult
 
 
 class Origin(StrEnum):

@@ -73,10 +73,6 @@ def per_mail_year(facts: FigureFacts) -> list[dict[str, Any]]:
     ]
 
 
-def quarter_label(day: date) -> str:
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
-
-
 def per_mail_quarter(facts: FigureFacts) -> list[dict[str, Any]]:
     """Actions per mail quarter, with those raising each ground."""
     quarters = per_period(facts, lambda day: (day.year, (day.month - 1) // 3), GROUNDS)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ptoffact_build.describe.facts import ReleaseFacts
 from ptoffact_build.describe.report import Origin, SourceRecord
+from ptoffact_build.describe.statistics import extreme
 from ptoffact_build.schema import TABLES
 
 TITLE = "USPTO Office Action Research Dataset (PTOFFACT), validated and typed"
@@ -47,8 +48,8 @@ class BuildSummary:
             origin=Origin.of_build(sources),
             rows={t: facts.rows(t) for t in TABLES},
             applications=facts.column("office_actions", "app_id").distinct,
-            first_mailed=None if dates.low is None else str(dates.low),
-            last_mailed=None if dates.high is None else str(dates.high),
+            first_mailed=extreme(dates.low),
+            last_mailed=extreme(dates.high),
             source_names=[s.name for s in sources],
         )
 

@@ -17,7 +17,7 @@ from ptoffact_build.errors import UsageError
 from ptoffact_build.publish.hub import REPO_ID, hub_errors, one_line
 
 MAIN = "main"
-HUB_FOLDER = "hub"
+DOWNLOADS_FOLDER = "hub"
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def hub_release(spec: str) -> HubRelease | None:
 def release_folder(cache_dir: Path, hub: HubRelease, commit: str) -> Path:
     """Where a published release's files at ``commit`` are downloaded."""
     owner, name = hub.repo_id.split("/")
-    return cache_dir / HUB_FOLDER / owner / name / commit
+    return cache_dir / DOWNLOADS_FOLDER / owner / name / commit
 
 
 def download_release(hub: HubRelease, cache_dir: Path, quiet: bool = False) -> Path:

@@ -12,6 +12,7 @@ import hashlib
 
 from ptoffact_build.contents import SUMS
 from ptoffact_build.describe.usage import card_for_repo
+from ptoffact_build.ownfiles import FileTooLarge
 from ptoffact_build.publish.verify import SUMS_LINE, ReleaseMismatch
 from ptoffact_build.release_folder import ReleaseFolder
 
@@ -21,13 +22,9 @@ CARD_LIMIT = 64 << 20  # far beyond any card ptoffact writes
 
 def text_of(folder: ReleaseFolder, name: str) -> str:
     """A verified text file of the release; ReleaseMismatch when it is not UTF-8."""
-    with folder.open(name) as stream:
-        data = stream.read(CARD_LIMIT + 1)
     try:
-        if len(data) > CARD_LIMIT:
-            raise ValueError("too large")
-        return data.decode("utf-8")
-    except (UnicodeDecodeError, ValueError) as error:
+        return folder.read(name, CARD_LIMIT).decode("utf-8")
+    except (FileTooLarge, UnicodeDecodeError) as error:
         where = folder.path / name
         raise ReleaseMismatch(f"{where}: not a text file ptoffact wrote ({error})") from None
 

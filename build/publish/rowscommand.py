@@ -51,10 +51,10 @@ def release_to_verify(args: argparse.Namespace) -> Path:
         check_output_files(outputs, None, [Path(args.release).resolve()])
         return Path(args.release)
     from ptoffact_build.fetch.tables import resolve_cache_dir
-    from ptoffact_build.publish.download import HUB_FOLDER, download_release
+    from ptoffact_build.publish.download import DOWNLOADS_FOLDER, download_release
 
     cache = resolve_cache_dir(args.cache_dir, os.environ)
-    check_output_files(outputs, None, [(cache / HUB_FOLDER).resolve()])
+    check_output_files(outputs, None, [(cache / DOWNLOADS_FOLDER).resolve()])
     return download_release(hub, cache, quiet=args.quiet)
 
 

@@ -9,7 +9,6 @@ adds to a downloaded copy (``.gitattributes``, ``.cache/huggingface/``).
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import io
 import os
@@ -23,6 +22,7 @@ from ptoffact_build.contents import SUMS, NotARelease, ReleaseContents
 from ptoffact_build.errors import SourceError, UsageError
 from ptoffact_build.ownfiles import OwnFileError
 from ptoffact_build.release_folder import Item, ReleaseFolder, open_release, strays
+from ptoffact_build.write.scratch import old_copies
 
 SUMS_LINE = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
 LINE_LIMIT = 8192  # bytes of one SHA256SUMS line: a digest and a path
@@ -217,7 +217,7 @@ def being_swapped(path: Path) -> bool:
     between the two renames of its swap, where one atomic exchange is not available)."""
     if path.exists() or path.is_symlink() or not path.parent.is_dir():
         return False
-    return any(path.parent.glob(f".{glob.escape(path.name)}.old-*"))
+    return bool(old_copies(path))
 
 
 def check_release(folder: ReleaseFolder) -> Verified:
