@@ -22,6 +22,7 @@ from ptoffact_build.schema import TABLES
 
 DATAPACKAGE = "datapackage.json"
 SUMS = "SHA256SUMS"
+CARD = "README.md"  # the dataset card
 DATAPACKAGE_LIMIT = 16 << 20  # a release's datapackage is some tens of kB
 SHA256 = re.compile(r"[0-9a-f]{64}")
 # What a copy downloaded from the Hugging Face Hub holds besides the release: the Hub's

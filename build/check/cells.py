@@ -25,11 +25,6 @@ PLAIN_INTEGER = r"^[+-]?[0-9]{1,18}$"
 FIRST_DAY = date(1, 1, 1)
 
 
-def count_true(mask: pa.Array) -> int:
-    """How many values of a boolean column are true (NULL counts as false)."""
-    return int(pc.sum(mask).as_py() or 0)
-
-
 def to_mask(array: pa.Array) -> np.ndarray:
     """A boolean Arrow array as a numpy mask, nulls as False."""
     return pc.fill_null(array, False).to_numpy(zero_copy_only=False)

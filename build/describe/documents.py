@@ -9,7 +9,6 @@ replaced whole (:mod:`ptoffact_build.replace`): a reader sees the old file or th
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from collections.abc import Mapping, Sequence
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ptoffact_build.buildid import PLACEHOLDER_VERSION, content_version
-from ptoffact_build.contents import DATAPACKAGE
+from ptoffact_build.contents import CARD, DATAPACKAGE
 from ptoffact_build.describe.card import render_card
 from ptoffact_build.describe.croissant import CROISSANT, release_croissant
 from ptoffact_build.describe.datapackage import release_datapackage
@@ -29,13 +28,12 @@ from ptoffact_build.describe.plots import IMAGES, Plot
 from ptoffact_build.describe.record import ReleaseRecord
 from ptoffact_build.describe.report import Origin
 from ptoffact_build.describe.statistics import figure_data, per_mail_year
-from ptoffact_build.hashing import file_sha256
+from ptoffact_build.hashing import bytes_sha256, file_sha256
 from ptoffact_build.jsonfile import json_text, write_json
 from ptoffact_build.replace import replace_bytes, replace_with
 from ptoffact_build.write.sums import write_sums
 
 REPORT_NAME = "validation_report.json"
-CARD_NAME = "README.md"
 
 
 def measure_and_draw(
@@ -92,7 +90,7 @@ class ReleaseDocuments:
     def files(self) -> list[str]:
         """Every file of the release but SHA256SUMS, as POSIX paths inside it."""
         drawn = [plot.path for plot in self.plots if not plot.missing]
-        return [*self.record.table_paths(), REPORT_NAME, *drawn, CARD_NAME, DATAPACKAGE, CROISSANT]
+        return [*self.record.table_paths(), REPORT_NAME, *drawn, CARD, DATAPACKAGE, CROISSANT]
 
     def rendered(self, version: str) -> dict[str, bytes]:
         """The card, datapackage and croissant.json by path, naming ``version``."""
@@ -101,7 +99,7 @@ class ReleaseDocuments:
         origin = Origin.of_build(self.record.sources)
         croissant = release_croissant(package, origin, self.record.year)
         return {
-            CARD_NAME: card.encode("utf-8"),
+            CARD: card.encode("utf-8"),
             DATAPACKAGE: json_text(package).encode("utf-8"),
             CROISSANT: json_text(croissant).encode("utf-8"),
         }
@@ -111,7 +109,7 @@ class ReleaseDocuments:
         the report and the figures as written."""
         digests = self.record.table_digests()
         for name in self.files():
-            if name not in digests and name not in (CARD_NAME, DATAPACKAGE, CROISSANT):
+            if name not in digests and name not in (CARD, DATAPACKAGE, CROISSANT):
                 digests[name] = file_sha256(self.root / name)
         return digests
 
@@ -121,13 +119,9 @@ class ReleaseDocuments:
         write_json(self.root / REPORT_NAME, self.report)
         digests = self.known_digests()
         drafts = self.rendered(PLACEHOLDER_VERSION)
-        version = content_version(digests | {n: sha256_of(b) for n, b in drafts.items()})
+        version = content_version(digests | {n: bytes_sha256(b) for n, b in drafts.items()})
         for name, data in self.rendered(version).items():
             replace_bytes(self.root / name, data)
-            digests[name] = sha256_of(data)
+            digests[name] = bytes_sha256(data)
         write_sums(self.root, digests)  # last: it covers every other file
         return digests
-
-
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -81,10 +81,10 @@ def measure_release(
     at once (:class:`KeyTally`) and let go, so that at most one is held at a time."""
     shards = Shards({t: tuple(paths[t]) for t in TABLES})
     actions = shards.scan("office_actions")
-    _, citation_plans = plans_of(shards, "citations")
+    citation_footer, citation_plans = plans_of(shards, "citations")
     cited = {plan.name: plan for plan in citation_plans}
-    citations_found = first_scan(shards, "citations", citation_extras())
-    figures = figure_facts(shards, actions, citations_found)
+    citations_found = first_scan(shards, "citations", citation_plans, citation_extras())
+    figures = figure_facts(actions, citation_footer.rows, citations_found)
     if on_figures is not None:
         on_figures(figures)
     pairs = citations_per_application(shards, cited["citation_pat_pgpub_id"])
@@ -168,12 +168,14 @@ class KeyTally:
         )
 
 
-def figure_facts(shards: Shards, actions: pl.LazyFrame, citations: dict[str, Any]) -> FigureFacts:
+def figure_facts(
+    actions: pl.LazyFrame, citation_rows: int, citations: dict[str, Any]
+) -> FigureFacts:
     """The figures' numbers: the monthly counts, and the citations' counts by source from
     the scan of their columns that are not text (``citations``, see :func:`first_scan`)."""
     return FigureFacts(
         months=months(actions),
-        citation_rows=shards.footer("citations", ["app_id"]).rows,
+        citation_rows=citation_rows,
         citations_by_source=tuple(number(citations[f"{n}:true"]) for n in CITATION_SOURCES),
         citations_in_no_source=number(citations["in_no_source"]),
         citations_in_several_sources=number(citations["in_several_sources"]),
@@ -318,10 +320,12 @@ def plans_of(
     return footer, plans
 
 
-def first_scan(shards: Shards, table: str, extras: dict[str, pl.Expr]) -> dict[str, Any]:
-    """What a table's scan of its columns that are not text finds: the trues of its
-    booleans and the extras that read only those."""
-    _, plans = plans_of(shards, table)
+def first_scan(
+    shards: Shards, table: str, plans: list[ColumnPlan], extras: dict[str, pl.Expr]
+) -> dict[str, Any]:
+    """What a table's scan of its columns that are not text (``plans``: its columns' plans,
+    see :func:`plans_of`) finds: the trues of its booleans and the extras that read only
+    those."""
     expressions = scans_of(plans, extras)[None]
     return dict(collect(shards.scan(table).select(**expressions)).row(0, named=True))
 
@@ -357,9 +361,9 @@ def measure_table(
     return TableFacts(table, footer.rows, size, columns), derived
 
 
-def number(value: Any) -> Any:
-    """A count as a Python int (a sum of nothing is NULL: 0); lists as they are."""
-    return value if isinstance(value, list) else int(value or 0)
+def number(value: Any) -> int:
+    """A count as a Python int (a sum of nothing is NULL: 0)."""
+    return int(value or 0)
 
 
 @dataclass(frozen=True)

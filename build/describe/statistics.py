@@ -17,7 +17,6 @@ from ptoffact_build.describe.facts import (
     FLAGS,
     GROUNDS,
     OTHER,
-    PARSING_FLAGS,
     VOCABULARY_LIMIT,
     ColumnFacts,
     FigureFacts,
@@ -66,7 +65,7 @@ def per_period(facts: FigureFacts, period: Any, flags: tuple[str, ...]) -> dict[
 
 def per_mail_year(facts: FigureFacts) -> list[dict[str, Any]]:
     """Actions per mail year, with those raising each ground and carrying each flag."""
-    years = per_period(facts, lambda day: day.year, GROUNDS + PARSING_FLAGS)
+    years = per_period(facts, lambda day: day.year, FLAGS)
     return [
         {"year": year, "office_actions": counts[0], **dict(zip(FLAGS, counts[1:], strict=True))}
         for year, counts in years.items()

@@ -6,9 +6,9 @@ repository, see :mod:`.hubcard`): those carry their uploaded content.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
+from ptoffact_build.hashing import bytes_sha256
 from ptoffact_build.publish.verify import Verified
 
 
@@ -34,6 +34,5 @@ def release_files(
         if content is None:
             found.append(ReleaseFile(name, verified.sizes[name], verified.digests[name]))
         else:
-            digest = hashlib.sha256(content).hexdigest()
-            found.append(ReleaseFile(name, len(content), digest, content))
+            found.append(ReleaseFile(name, len(content), bytes_sha256(content), content))
     return found

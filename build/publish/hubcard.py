@@ -8,15 +8,13 @@ on the Hub too. The local folder is never modified.
 
 from __future__ import annotations
 
-import hashlib
-
-from ptoffact_build.contents import SUMS
+from ptoffact_build.contents import CARD, SUMS
 from ptoffact_build.describe.usage import card_for_repo
+from ptoffact_build.hashing import bytes_sha256
 from ptoffact_build.ownfiles import FileTooLarge
 from ptoffact_build.publish.verify import SUMS_LINE, ReleaseMismatch
 from ptoffact_build.release_folder import ReleaseFolder
 
-CARD = "README.md"
 CARD_LIMIT = 64 << 20  # far beyond any card ptoffact writes
 
 
@@ -42,7 +40,7 @@ def hub_card(folder: ReleaseFolder, repo_id: str) -> bytes:
 
 def sums_for_card(sums: str, card: bytes) -> str:
     """A ``sha256sum`` listing with README.md's line giving ``card``'s digest."""
-    digest = hashlib.sha256(card).hexdigest()
+    digest = bytes_sha256(card)
     lines = []
     for line in sums.splitlines(keepends=True):
         match = SUMS_LINE.fullmatch(line.rstrip("\n"))

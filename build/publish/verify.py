@@ -9,7 +9,6 @@ adds to a downloaded copy (``.gitattributes``, ``.cache/huggingface/``).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import re
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from ptoffact_build.contents import SUMS, NotARelease, ReleaseContents
 from ptoffact_build.errors import SourceError, UsageError
+from ptoffact_build.hashing import stream_sha256
 from ptoffact_build.ownfiles import OwnFileError
 from ptoffact_build.release_folder import Item, ReleaseFolder, open_release, strays
 from ptoffact_build.write.scratch import old_copies
@@ -82,7 +82,7 @@ def link_target(folder: ReleaseFolder, relative: str) -> str:
 def file_digest(stream: io.BufferedReader) -> tuple[int, str]:
     """The size and sha256 of an open file."""
     size = os.fstat(stream.fileno()).st_size
-    return size, hashlib.file_digest(stream, "sha256").hexdigest()
+    return size, stream_sha256(stream)
 
 
 def sums_lines(stream: io.BufferedReader) -> Iterator[tuple[int, str | None, str]]:

@@ -139,16 +139,6 @@ def clean_stale_scratch(where: Path) -> list[Path]:
     return removed
 
 
-def remove_own_scratch(where: Path) -> None:
-    """Remove the scratch folders of this process in ``where`` (none if it cannot be read)."""
-    try:
-        found = list(where.glob(f".*.building-{os.getpid()}-*")) if where.is_dir() else []
-    except OSError:
-        return
-    for folder in found:
-        remove_scratch(folder)
-
-
 def remove_tree(folder: Path, mark: str) -> None:
     """Remove a folder of ours, its marker file last (a crash midway leaves it known)."""
     for entry in list(folder.iterdir()):

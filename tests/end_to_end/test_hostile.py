@@ -336,7 +336,8 @@ def test_an_out_that_cannot_be_listed_is_refused(here: Path, sample_release: Pat
 
 
 def test_validate_with_a_cache_folder_it_cannot_read_still_validates(here: Path) -> None:
-    """The cache folder holds validate's spill files, needed at large scale only."""
+    """validate needs its cache folder only to fetch from the portal (and for a crash's
+    traceback): one it cannot read does not stop it."""
     cache = here.parent / "locked-cache"
     cache.mkdir()
     cache.chmod(0)
