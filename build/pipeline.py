@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from ptoffact_build.check import findings as F
 from ptoffact_build.check.cells import to_mask
 from ptoffact_build.check.checker import CheckedBatch, TableChecker, label_findings
-from ptoffact_build.check.findings import Finding, FindingLog, FindingsFile
+from ptoffact_build.check.findings import Finding, FindingLog, finding_log
 from ptoffact_build.check.keys import KeyIndex
 from ptoffact_build.check.references import Needs, References, needs_of
 from ptoffact_build.errors import UsageError
@@ -303,15 +303,9 @@ def run_tables(
     Lines), which is completed even when the run stops on an error.
     """
     options = options or CheckOptions()
-    out = FindingsFile(options.findings) if options.findings is not None else None
-    log = FindingLog(
-        examples_per_type=options.examples_per_type, keep_all=options.keep_all, out=out
-    )
-    try:
+    found = finding_log(options.findings, options.examples_per_type, options.keep_all)
+    with found as log:
         return run_all_tables(sources, options, sinks, progress or RowProgress.quiet(), log)
-    finally:
-        if out is not None:
-            out.close()
 
 
 def run_all_tables(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import cast
@@ -263,3 +265,17 @@ class FindingLog:
             examples = [asdict(e) for e in self.examples.get((t, kind), [])]
             by_type[kind] = {"count": n, "by_field": fields, "examples": examples}
         return by_type
+
+
+@contextmanager
+def finding_log(
+    findings: Path | None, examples_per_type: int = 20, keep_all: bool = False
+) -> Iterator[FindingLog]:
+    """A FindingLog that also streams every finding to ``findings`` (CSV or JSON Lines)
+    when given, the file completed on leaving, whether or not the run succeeded."""
+    out = FindingsFile(findings) if findings is not None else None
+    try:
+        yield FindingLog(examples_per_type=examples_per_type, keep_all=keep_all, out=out)
+    finally:
+        if out is not None:
+            out.close()

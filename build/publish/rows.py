@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ptoffact_build.check.findings import Finding, FindingLog, FindingsFile
+from ptoffact_build.check.findings import Finding, FindingLog, finding_log
 from ptoffact_build.contents import DATAPACKAGE
 from ptoffact_build.pipeline import CheckOptions, RunResult, run_all_tables
 from ptoffact_build.pools import InOrder, pool
@@ -162,13 +162,8 @@ def verify_rows(
     with open_release(release) as folder:
         tables = recorded_tables(folder.package())
     sources = {t: [tables[t].source(release)] for t in TABLES}
-    out = FindingsFile(findings) if findings is not None else None
-    log = FindingLog(out=out)
-    try:
+    with finding_log(findings) as log:
         return check_release_rows(release, tables, sources, log, progress, chunk_bytes)
-    finally:
-        if out is not None:
-            out.close()
 
 
 def check_release_rows(
